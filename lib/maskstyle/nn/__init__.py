@@ -1,0 +1,17 @@
+"""Shared layers. One concept per file: ``vgg`` (VGG19 slices), ``masks`` (label maps at
+feature size), ``stats`` (mean/std, AdaIN), ``patch_swap``, ``local_in``, ..."""
+
+from maskstyle._lazy import lazy_exports
+
+_EXPORTS = {
+    "VGG19Features": ".vgg",
+    "VGG19_LAYERS": ".vgg",
+    "check_label_map": ".masks",
+    "resize_labels": ".masks",
+    "one_hot_labels": ".masks",
+    "mean_std": ".stats",
+    "adain": ".stats",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)
