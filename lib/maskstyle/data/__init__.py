@@ -11,7 +11,34 @@ from maskstyle.data.labels import (
     label_id,
 )
 
-_EXPORTS: dict[str, str] = {}
+_EXPORTS: dict[str, str] = {
+    # the face world
+    "SynthFaces": ".synth",
+    "sample_params": ".synth",
+    "render_face": ".synth",
+    "blend_pair": ".synth",
+    "counterfactual_pair": ".synth",
+    "lighting_series": ".synth",
+    "painted_portrait": ".synth",
+    "write_celebamask_hq": ".synth",
+    # real data
+    "load_manifest": ".manifests",
+    "list_manifests": ".manifests",
+    "verify_dataset": ".manifests",
+    "VerifyReport": ".manifests",
+    "CelebA": ".loaders",
+    "CelebAMaskHQ": ".loaders",
+    "FFHQ": ".loaders",
+    "LaPa": ".loaders",
+    "ImageFolder": ".loaders",
+    "FPBPairs": ".loaders",
+    "DatasetFileError": ".loaders",
+    "MissingDatasetFile": ".loaders",
+    "LAPA_TO_CELEBAMASK": ".loaders",
+    # photos (mediapipe is imported only when parse_face runs)
+    "parse_face": ".parse_face",
+    "NoFaceFoundError": ".parse_face",
+}
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
