@@ -22,7 +22,17 @@ __version__ = "0.1.0"
 # once, here, before anything imports it.
 ensure_torchvision()
 
-_SUBPACKAGES = ("data", "nn", "metrics", "train", "utils", "workbook", "baselines", "models")
+_SUBPACKAGES = (
+    "data",
+    "nn",
+    "metrics",
+    "train",
+    "utils",
+    "workbook",
+    "widgets",
+    "baselines",
+    "models",
+)
 
 
 def __getattr__(name: str):

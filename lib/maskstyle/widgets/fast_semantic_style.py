@@ -1,0 +1,211 @@
+"""Demo of fast semantic style transfer: choose content and style, which style region feeds
+which content region, lambda, iterations and layer, and see the result and its time.
+
+Content is a face-world face (by seed) or an uploaded photo whose label map comes from
+:func:`maskstyle.data.parse_face`; style is a face-world painted portrait (by seed and paint
+style). Every control change calls :meth:`FastSemanticStyleDemo.refresh`, which runs the
+pipeline (:class:`maskstyle.models.fast_semantic_style.FastSemanticStyleTransfer`) and
+writes the panels (content | style | result) as PNG into the ``Image`` widget, so tests can
+drive the widgets headless. The status line gives the time and the weights' provenance
+(random VGG weights and untrained decoders are named as such).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from typing import Any
+
+import numpy as np
+import torch
+
+from maskstyle.data.labels import LABELS
+
+GAP = 4
+
+
+@functools.lru_cache(maxsize=32)
+def _face(seed: int, size: int) -> dict:
+    from maskstyle.data.synth import render_face
+
+    return render_face(seed, size)
+
+
+@functools.lru_cache(maxsize=32)
+def _portrait(seed: int, size: int, style: str) -> dict:
+    from maskstyle.data.synth import painted_portrait
+
+    return painted_portrait(seed, size, style)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """``[3, H, W]`` float in [0, 1] -> ``[H, W, 3]`` uint8."""
+    array = image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+    return np.round(array * 255).astype(np.uint8)
+
+
+def load_upload(data: bytes, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """An uploaded image file -> ``([3, size, size] float, [size, size] label map)``.
+
+    The photo is centre-cropped to a square and resized; its mask comes from ``parse_face``
+    (raises ``NoFaceFoundError`` when no face is found).
+    """
+    from PIL import Image
+
+    from maskstyle.data.parse_face import parse_face
+
+    with Image.open(io.BytesIO(data)) as img:
+        img = img.convert("RGB")
+        side = min(img.size)
+        left, top = (img.width - side) // 2, (img.height - side) // 2
+        img = img.crop((left, top, left + side, top + side)).resize((size, size), Image.BICUBIC)
+        array = np.asarray(img, dtype=np.float32) / 255.0
+    image = torch.from_numpy(array).permute(2, 0, 1).contiguous()
+    return image, parse_face(image)
+
+
+class FastSemanticStyleDemo:
+    """Widgets: ``content_seed``, ``style_seed``, ``paint_style``, ``upload``, ``layer``,
+    ``style_weight`` (lambda, log slider), ``iterations``, ``method``, ``region_sources``
+    (per content label: the style label that feeds it), ``image``, ``status``.
+
+    ``pipeline`` is a :class:`FastSemanticStyleTransfer` (trained decoders in the notebook);
+    ``None`` builds one with random VGG weights and untrained decoders (timing demo only).
+    """
+
+    def __init__(
+        self,
+        pipeline: Any = None,
+        size: int = 128,
+        content_seed: int = 0,
+        style_seed: int = 1,
+        max_seed: int = 999,
+    ) -> None:
+        import ipywidgets as w
+
+        from maskstyle.data.synth import PAINT_STYLES
+        from maskstyle.models.fast_semantic_style import FastSemanticStyleTransfer
+        from maskstyle.nn.vgg_decoder import VGGDecoder
+
+        if not isinstance(size, int) or size < 32:
+            raise ValueError(f"size must be an int of at least 32 pixels, got {size!r}")
+        if pipeline is None:
+            pipeline = FastSemanticStyleTransfer(VGGDecoder("relu3_1"), weights="random")
+        self.pipeline, self.size = pipeline, size
+        layers = list(pipeline.decoders)
+        self.content_seed = w.IntSlider(
+            value=content_seed, min=0, max=max_seed, description="content"
+        )
+        self.style_seed = w.IntSlider(value=style_seed, min=0, max=max_seed, description="style")
+        self.paint_style = w.Dropdown(options=list(PAINT_STYLES), value="oil", description="paint")
+        self.upload = w.FileUpload(accept="image/*", multiple=False, description="photo")
+        self.layer = w.Dropdown(options=layers, value=layers[0], description="layer")
+        self.style_weight = w.FloatLogSlider(
+            value=1e8, base=10, min=4, max=12, description="lambda"
+        )
+        self.iterations = w.IntSlider(value=500, min=0, max=1000, step=50, description="iterations")
+        self.method = w.Dropdown(
+            options=["linear", "patch_swap"], value="linear", description="method"
+        )
+        self.region_sources = {
+            name: w.Dropdown(options=list(LABELS), value=name, description=name) for name in LABELS
+        }
+        self.image = w.Image(format="png")
+        self.status = w.HTML()
+        self.uploaded: tuple[torch.Tensor, torch.Tensor] | None = None
+        controls = [self.content_seed, self.style_seed, self.paint_style, self.layer,
+                    self.style_weight, self.iterations, self.method,
+                    *self.region_sources.values()]  # fmt: skip
+        for control in controls:
+            control.observe(self.refresh, names="value")
+        self.upload.observe(self._on_upload, names="value")
+        self.widget = w.VBox(
+            [
+                w.HBox([self.content_seed, self.upload]),
+                w.HBox([self.style_seed, self.paint_style]),
+                w.HBox([self.layer, self.method]),
+                w.HBox([self.style_weight, self.iterations]),
+                w.Accordion(
+                    [
+                        w.GridBox(
+                            list(self.region_sources.values()),
+                            layout=w.Layout(grid_template_columns="repeat(3, 300px)"),
+                        )
+                    ],
+                    titles=("which style region feeds each content region",),
+                ),  # fmt: skip
+                self.image,
+                self.status,
+            ]
+        )
+        self.result: Any = None
+        self.panels = np.zeros((0, 0, 3), dtype=np.uint8)
+        self.refresh()
+
+    @property
+    def region_map(self) -> dict[int, int]:
+        """Content label -> style label, for the labels whose source was changed."""
+        return {
+            LABELS.index(name): LABELS.index(d.value)
+            for name, d in self.region_sources.items()
+            if d.value != name
+        }
+
+    def inputs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, str]:
+        """Content, style, their label maps (batched) and a description of where they came from."""
+        if self.uploaded is not None:
+            content, c_mask = self.uploaded
+            source = "uploaded photo (mask by parse_face)"
+        else:
+            face = _face(int(self.content_seed.value), self.size)
+            content, c_mask = face["image"], face["mask"]
+            source = f"face world face seed {self.content_seed.value}"
+        portrait = _portrait(int(self.style_seed.value), self.size, self.paint_style.value)
+        source += f"; {self.paint_style.value} portrait seed {self.style_seed.value} (synthetic)"
+        return (content[None].float(), portrait["image"][None].float(),
+                c_mask[None].long(), portrait["mask"][None].long(), source)  # fmt: skip
+
+    def _on_upload(self, change: Any) -> None:
+        files = change["new"]
+        if not files:
+            self.uploaded = None
+        else:
+            entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
+            content = entry["content"]
+            self.uploaded = load_upload(bytes(content), self.size)
+        self.refresh()
+
+    def refresh(self, _change: Any = None) -> None:
+        """Run the transfer for the current controls; update ``panels``, ``image``, ``status``."""
+        from PIL import Image
+
+        content, style, c_mask, s_mask, source = self.inputs()
+        options: dict[str, Any] = {}
+        if self.method.value == "linear":
+            options["region_map"] = self.region_map
+            options["track_losses"] = False
+        self.result = self.pipeline(
+            content, style, c_mask, s_mask, layers=self.layer.value, method=self.method.value,
+            style_weight=float(self.style_weight.value), iterations=int(self.iterations.value),
+            **options,
+        )  # fmt: skip
+        gap = np.full((self.size, GAP, 3), 255, dtype=np.uint8)
+        self.panels = np.concatenate(
+            [to_uint8(content[0]), gap, to_uint8(style[0]), gap, to_uint8(self.result.image[0])],
+            axis=1,
+        )
+        buffer = io.BytesIO()
+        Image.fromarray(self.panels).save(buffer, format="PNG")
+        self.image.value = buffer.getvalue()
+        seconds = self.result.seconds
+        mapping = ", ".join(f"{LABELS[k]} <- {LABELS[v]}" for k, v in self.region_map.items())
+        self.status.value = (
+            f"{source}; {self.method.value} at {self.layer.value}, lambda "
+            f"{self.style_weight.value:.3g}, {self.iterations.value} iterations: "
+            f"{seconds['total']:.3f} s (encode {seconds['encode']:.3f}, reconstruct "
+            f"{seconds['reconstruct']:.4f}, decode {seconds['decode']:.3f}); regions remapped: "
+            f"{mapping or 'none'}; weights: {self.pipeline.provenance}"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)

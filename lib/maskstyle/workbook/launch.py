@@ -1,0 +1,95 @@
+"""Hand a notebook's training to a separate process: ``python -m MODULE`` or, for several
+GPUs, ``torchrun`` (run as ``python -m torch.distributed.run`` so it is this environment's).
+
+A training notebook declares ``launcher = "python"`` and ``nproc_per_node = 1`` in its
+parameters cell; the paper profile sets ``launcher: torchrun`` and ``nproc_per_node: 8``.
+The training module itself uses ``maskstyle.train.distributed`` (rank, DDP wrapping, rank-0
+checkpoints), so the same module runs single-process and under torchrun, and the notebook
+reads back what rank 0 wrote (history, checkpoints, summary) to show and record it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+
+LAUNCHERS = ("python", "torchrun")
+
+
+def training_command(
+    module: str,
+    args: Sequence[str] = (),
+    *,
+    launcher: str = "python",
+    nproc_per_node: int = 1,
+) -> list[str]:
+    """The command that runs ``python -m module args`` under ``launcher``."""
+    if launcher not in LAUNCHERS:
+        raise ValueError(f"launcher must be one of {LAUNCHERS}, got {launcher!r}")
+    if isinstance(nproc_per_node, bool) or not isinstance(nproc_per_node, int):
+        raise TypeError(f"nproc_per_node must be an int, got {nproc_per_node!r}")
+    if nproc_per_node < 1:
+        raise ValueError(f"nproc_per_node must be >= 1, got {nproc_per_node}")
+    if launcher == "python" and nproc_per_node != 1:
+        raise ValueError(
+            f"nproc_per_node={nproc_per_node} needs launcher='torchrun' (python runs one process)"
+        )
+    if not module or any(c in module for c in " /\\"):
+        raise ValueError(f"module must be a dotted module name, got {module!r}")
+    args = [str(a) for a in args]
+    if launcher == "python":
+        return [sys.executable, "-m", module, *args]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc_per_node}",
+        "-m",
+        module,
+        *args,
+    ]
+
+
+def launch_training(
+    module: str,
+    args: Sequence[str] = (),
+    *,
+    launcher: str = "python",
+    nproc_per_node: int = 1,
+    cwd: str | os.PathLike | None = None,
+    log_path: str | os.PathLike | None = None,
+) -> None:
+    """Run the training command, streaming its output into the notebook (and ``log_path``).
+    A non-zero exit raises ``RuntimeError`` with the last lines of output."""
+    command = training_command(module, args, launcher=launcher, nproc_per_node=nproc_per_node)
+    print("$ " + " ".join(command), flush=True)
+    tail: deque[str] = deque(maxlen=30)
+    log = Path(log_path).open("w", encoding="utf-8") if log_path else None
+    try:
+        with subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        ) as process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                print(line, end="", flush=True)
+                tail.append(line)
+                if log:
+                    log.write(line)
+            code = process.wait()
+    finally:
+        if log:
+            log.close()
+    if code != 0:
+        raise RuntimeError(
+            f"training exited with code {code}: {' '.join(command)}\n" + "".join(tail)
+        )

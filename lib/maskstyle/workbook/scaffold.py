@@ -1,0 +1,58 @@
+"""Build a notebook that follows the conventions (first markdown cell, ``parameters`` cell,
+stripped metadata, stable cell ids) from Python: for new series and for tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from maskstyle.workbook.parameters import PARAMETERS_TAG, RUNNER_PARAMETERS
+from maskstyle.workbook.strip import strip_notebook
+
+Cell = str | tuple[str, str]  # code source, or ("markdown" | "code", source)
+
+
+def new_notebook(
+    title: str,
+    *,
+    paper: str,
+    section: str,
+    shows: str,
+    parameters: Mapping[str, Any],
+    cells: Sequence[Cell],
+) -> Any:
+    """A conforming notebook: ``# title`` + Paper/Section/what it shows, the parameters
+    cell (``name = repr(value)`` lines; must include profile, output_dir, seed), then
+    ``cells`` (a plain string is a code cell)."""
+    absent = [p for p in RUNNER_PARAMETERS if p not in parameters]
+    if absent:
+        raise ValueError(f"parameters must include {absent}")
+    nb = nbformat.v4.new_notebook()
+    intro = f"# {title}\n\n**Paper:** {paper}\n\n**Section:** {section}\n\n{shows}"
+    nb.cells.append(nbformat.v4.new_markdown_cell(intro))
+    params = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in parameters.items()))
+    params.metadata["tags"] = [PARAMETERS_TAG]
+    nb.cells.append(params)
+    for cell in cells:
+        kind, source = ("code", cell) if isinstance(cell, str) else cell
+        if kind == "markdown":
+            nb.cells.append(nbformat.v4.new_markdown_cell(source))
+        elif kind == "code":
+            nb.cells.append(nbformat.v4.new_code_cell(source))
+        else:
+            raise ValueError(f"cell kind must be 'markdown' or 'code', got {kind!r}")
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:02d}"
+    return strip_notebook(nb)
+
+
+def write_notebook(nb: Any, path: str | os.PathLike) -> Path:
+    """Write ``nb`` stripped to ``path`` (folders created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(nbformat.writes(strip_notebook(nb)) + "\n", encoding="utf-8")
+    return path
