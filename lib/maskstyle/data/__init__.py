@@ -21,6 +21,10 @@ _EXPORTS: dict[str, str] = {
     "lighting_series": ".synth",
     "painted_portrait": ".synth",
     "write_celebamask_hq": ".synth",
+    "render": ".synth",
+    "FaceParams": ".synth",
+    "save_overview_figures": ".synth",
+    "check_rendered_set": ".synth",
     # real data
     "load_manifest": ".manifests",
     "list_manifests": ".manifests",
