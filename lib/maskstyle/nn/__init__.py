@@ -6,6 +6,11 @@ from maskstyle._lazy import lazy_exports
 _EXPORTS = {
     "VGG19Features": ".vgg",
     "VGG19_LAYERS": ".vgg",
+    "DEFAULT_LAYERS": ".vgg",
+    "vgg19_channels": ".vgg",
+    "vgg19_downsampling": ".vgg",
+    "imagenet_weights_path": ".vgg",
+    "WeightsNotFoundError": ".weights",
     "check_label_map": ".masks",
     "resize_labels": ".masks",
     "one_hot_labels": ".masks",

@@ -1,0 +1,35 @@
+"""Evaluation metrics: full-image PSNR/SSIM, region-restricted variants, background
+preservation, FID (offline TF-Inception), LPIPS (only with real backbone weights), timing.
+
+One concept per file: ``pixel`` (PSNR, SSIM), ``masked`` (region metrics), ``frechet``
+(FID), ``perceptual`` (LPIPS), ``timing``. Images are float ``[B, 3, H, W]`` in [0, 1];
+regions are bool masks ``[B, H, W]`` or label maps with ``region=``.
+"""
+
+from maskstyle._lazy import lazy_exports
+
+_EXPORTS = {
+    "psnr": ".pixel",
+    "ssim": ".pixel",
+    "ssim_map": ".pixel",
+    "masked_psnr": ".masked",
+    "masked_ssim": ".masked",
+    "background_preservation_error": ".masked",
+    "region_mask": "._checks",
+    "MetricUnavailableError": "._checks",
+    "fid": ".frechet",
+    "FIDMeter": ".frechet",
+    "frechet_distance": ".frechet",
+    "InceptionFeatures": ".frechet",
+    "load_fid_inception": ".frechet",
+    "default_inception_path": ".frechet",
+    "FID_INCEPTION_ENV": ".frechet",
+    "lpips": ".perceptual",
+    "lpips_available": ".perceptual",
+    "lpips_backbone_path": ".perceptual",
+    "time_call": ".timing",
+    "TimingResult": ".timing",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)
