@@ -1,0 +1,100 @@
+"""Table 1 of LRNet (Section 5.3), and what the paper could not measure.
+
+The paper compares alpha, Poisson, style and deep blending with LRNet by a user study,
+the time per image and FID over its validation set. On the face world every pair has a
+ground truth "A blended onto B" (``target``), so :func:`evaluate_blending` also reports
+PSNR and SSIM against it. FID here compares each method's blends with the ground-truth
+blends of the same validation pairs (the paper's reference set is not stated); with a few
+dozen images it is strongly biased (see :mod:`maskstyle.metrics.frechet`) and is only
+comparable between methods of one run, never with the paper's value.
+
+Times are per image (batch 1), median over the validation pairs, measured in this process.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+
+BlendFn = Callable[[dict[str, torch.Tensor]], torch.Tensor]
+
+
+def baseline_methods(
+    model: Any, style: Any, use_coords: bool = True, poisson_mode: str = "normal"
+) -> dict[str, BlendFn]:
+    """``{name: fn(batch) -> blend}`` for alpha, Poisson, style blending and LRNet.
+
+    Every method blends LRNet's foreground (``model.foreground(regions_a)``) of A onto B.
+    """
+    from maskstyle.baselines.blending import alpha_blending, poisson_blending
+
+    def fg(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return model.foreground(batch["regions_a"])
+
+    def lrnet(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        coords = (batch["coords_a"], batch["coords_b"]) if use_coords else (None, None)
+        return model(batch["x_a"], batch["x_b"], batch["regions_a"], batch["regions_b"], *coords)
+
+    return {
+        "alpha": lambda b: alpha_blending(b["x_a"], b["x_b"], fg(b)),
+        "poisson": lambda b: poisson_blending(b["x_a"], b["x_b"], fg(b), mode=poisson_mode),
+        "style": lambda b: style(b["x_a"], b["x_b"], fg(b)),
+        "lrnet": lrnet,
+    }
+
+
+def evaluate_blending(
+    methods: Mapping[str, BlendFn],
+    pairs: Any,
+    fid_extractor: torch.nn.Module | None = None,
+    compute_fid: bool = True,
+) -> tuple[Any, dict[str, torch.Tensor]]:
+    """Run every method on every pair; return ``(table, blends)``.
+
+    ``pairs`` yields :class:`~maskstyle.models.lrnet.data.FaceWorldBlendPairs` samples.
+    ``table`` (a DataFrame, one row per method): ``time_s`` (median per image), ``psnr`` and
+    ``ssim`` against the ground truth (means), ``fid`` against the ground truths (``NaN``
+    when ``compute_fid`` is False). ``blends[name]`` is ``[N, 3, H, W]``.
+    """
+    import pandas as pd
+
+    from maskstyle.metrics import FIDMeter, psnr, ssim
+    from maskstyle.models.lrnet.data import collate_pairs
+
+    if len(pairs) < 1:
+        raise ValueError("no pairs to evaluate")
+    batches = [collate_pairs([pairs[i]]) for i in range(len(pairs))]
+    targets = torch.cat([b["target"] for b in batches])
+    blends: dict[str, torch.Tensor] = {}
+    rows = []
+    meter = None
+    if compute_fid:
+        if len(batches) < 2:
+            raise ValueError("FID needs at least 2 pairs")
+        meter = FIDMeter(extractor=fid_extractor) if fid_extractor is not None else FIDMeter()
+        meter.update(targets, real=True)
+    for name, fn in methods.items():
+        outs, times = [], []
+        with torch.no_grad():
+            for batch in batches:
+                start = time.perf_counter()
+                outs.append(fn(batch).clamp(0, 1))
+                times.append(time.perf_counter() - start)
+        blends[name] = torch.cat(outs)
+        row = {
+            "method": name,
+            "time_s": statistics.median(times),
+            "psnr": float(psnr(blends[name], targets)),
+            "ssim": float(ssim(blends[name], targets)),
+            "fid": float("nan"),
+        }
+        if meter is not None:
+            meter.reset(real=False)
+            meter.update(blends[name], real=False)
+            row["fid"] = meter.compute()
+        rows.append(row)
+    return pd.DataFrame(rows), blends

@@ -1,0 +1,211 @@
+"""The Localin-Reshuffle Network (LRNet, Zheng et al. 2020, Section 4.4, Fig. 6).
+
+LRNet blends the face of ``x_A`` onto an aligned target ``x_B`` and, while doing so,
+transfers B's lighting and texture onto the pasted face:
+
+1. one shared encoder ``F`` - VGG19 ``conv1_1 .. relu2_1`` (Section 5.1; ``H/2 x W/2 x
+   128``) - embeds both images (shared, so the features live in one space for the
+   statistics, dot products and patch copies that follow);
+2. the **LocalIN branch** (:func:`maskstyle.nn.local_in`, Eq. 3) gives every region of
+   ``F(x_A)`` the statistics of the same region of ``F(x_B)``;
+3. the **local reshuffle branch** (:func:`maskstyle.nn.local_reshuffle`, Eq. 4) rebuilds
+   ``F(x_A)`` from B's same-region patches, optionally matched with 3D coordinates;
+4. each branch result is alpha-blended into ``F(x_B)`` with the softened foreground mask
+   ``a`` (A's blended regions, Gaussian-feathered at feature resolution):
+   ``F_branch = a * F_new(x_A) + (1 - a) * F(x_B)``;
+5. the two blended maps are concatenated (256 channels) and decoded by transposed
+   convolutions to an RGB image at full size.
+
+Ablations (Section 5.2): ``branches=("localin",)`` is structure (a) - the LocalIN map is
+concatenated with a copy of itself - and ``branches=("reshuffle",)`` structure (b).
+
+The encoder is a frozen VGG19 (``weights`` = ``"imagenet"``, ``"random"`` or a path, as
+:class:`maskstyle.nn.vgg.VGG19Features`); only the decoder trains. The paper gives the
+decoder as "deconvolution layers"; ours is a 3x3 conv (256 -> 128), a stride-2 4x4
+transposed conv (128 -> 64, back to ``H x W``), a 3x3 conv (64 -> 3) and a sigmoid.
+Masks are LRNet's 10 region ids (:mod:`maskstyle.models.lrnet.regions`) at image size.
+Both branches work only on the blended regions; everything else of ``F(x_A)`` is unused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from maskstyle.baselines.blending import feather_mask
+from maskstyle.models.lrnet.regions import LRNET_FACE_REGIONS, NUM_LRNET_REGIONS
+from maskstyle.nn.local_in import local_in
+from maskstyle.nn.local_reshuffle import DEFAULT_COORD_WEIGHT, coords_at, local_reshuffle
+from maskstyle.nn.masks import check_label_map, resize_labels
+
+BRANCHES = ("localin", "reshuffle")
+ENCODER_LAYER = "relu2_1"
+FEATURE_CHANNELS = 128
+DEFAULT_FEATURE_SIGMA = 1.0
+"""Feathering of the foreground mask, in feature pixels (= 2 image pixels; paper: unstated)."""
+
+
+def _check_branches(branches: Sequence[str]) -> tuple[str, ...]:
+    branches = tuple(branches)
+    if not branches or set(branches) - set(BRANCHES) or len(set(branches)) != len(branches):
+        raise ValueError(f"branches must be a non-empty subset of {BRANCHES}, got {branches}")
+    return branches
+
+
+class LRNetDecoder(nn.Module):
+    """``[B, 256, H/2, W/2]`` -> RGB ``[B, 3, H, W]`` in (0, 1) with one transposed conv."""
+
+    def __init__(self, in_channels: int = 2 * FEATURE_CHANNELS) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, 128, 3, padding=1, padding_mode="reflect"),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(64, 3, 3, padding=1, padding_mode="reflect"),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net(features)
+
+
+class LRNet(nn.Module):
+    """LRNet (Fig. 6): ``forward(x_a, x_b, regions_a, regions_b, coords_a, coords_b)``.
+
+    ``weights``/``seed`` choose the VGG19 encoder (``encoder`` may pass a ready
+    :class:`~maskstyle.nn.vgg.VGG19Features` with ``relu2_1`` among its layers, e.g. one
+    shared with the losses); ``branches`` any non-empty subset of ``("localin",
+    "reshuffle")``; ``blend_regions`` the LRNet region ids taken from A.
+    """
+
+    def __init__(
+        self,
+        weights: str = "random",
+        seed: int = 0,
+        branches: Sequence[str] = BRANCHES,
+        blend_regions: Sequence[int] = LRNET_FACE_REGIONS,
+        feature_sigma: float = DEFAULT_FEATURE_SIGMA,
+        coord_weight: float = DEFAULT_COORD_WEIGHT,
+        patch_size: int = 3,
+        encoder: nn.Module | None = None,
+    ) -> None:
+        super().__init__()
+        branches = _check_branches(branches)
+        if encoder is None:
+            from maskstyle.nn.vgg import VGG19Features
+
+            encoder = VGG19Features(layers=(ENCODER_LAYER,), weights=weights, seed=seed)
+        if ENCODER_LAYER not in getattr(encoder, "layers", ()):
+            raise ValueError(f"the encoder must return {ENCODER_LAYER!r} (VGG19 conv1_1..relu2_1)")
+        self.encoder = encoder
+        self.branches = branches
+        self.blend_regions = tuple(int(r) for r in blend_regions)
+        self.feature_sigma = feature_sigma
+        self.coord_weight = coord_weight
+        self.patch_size = patch_size
+        with torch.random.fork_rng(devices=[]):  # seeded init, global RNG untouched
+            torch.manual_seed(seed)
+            self.decoder = LRNetDecoder()
+        self.seed = seed
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        """Which weights made this model's numbers."""
+        return {
+            "encoder": getattr(self.encoder, "provenance", type(self.encoder).__name__),
+            "decoder": getattr(self, "decoder_provenance", f"untrained init (seed {self.seed})"),
+            "branches": "+".join(self.branches),
+        }
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """``F(x)``: VGG19 relu2_1 features ``[B, 128, H/2, W/2]``."""
+        return self.encoder(images)[ENCODER_LAYER]
+
+    def _check(self, x_a, x_b, regions_a, regions_b, coords_a, coords_b) -> None:
+        if x_a.dim() != 4 or x_a.shape[1] != 3 or x_a.shape != x_b.shape:
+            raise ValueError(
+                f"x_a {tuple(x_a.shape)} and x_b {tuple(x_b.shape)} must be images of one shape "
+                "[B, 3, H, W] (LRNet blends an aligned pair)"
+            )
+        if min(x_a.shape[-2:]) <= 32:
+            raise ValueError(f"LRNet needs H, W > 32 (Section 5.1), got {tuple(x_a.shape[-2:])}")
+        for name, regions in (("regions_a", regions_a), ("regions_b", regions_b)):
+            check_label_map(regions, name)
+            if regions.shape != (x_a.shape[0], *x_a.shape[-2:]):
+                raise ValueError(
+                    f"{name} {tuple(regions.shape)} must be [B, H, W] at the image size "
+                    f"{tuple(x_a.shape[-2:])}"
+                )
+            if regions.numel() and int(regions.max()) >= NUM_LRNET_REGIONS:
+                raise ValueError(
+                    f"{name} holds label {int(regions.max())} but LRNet has "
+                    f"{NUM_LRNET_REGIONS} regions: map 19-class masks with "
+                    "maskstyle.models.lrnet.to_lrnet_regions"
+                )
+        if (coords_a is None) != (coords_b is None):
+            raise ValueError("give coords for both images (coords_a and coords_b) or for neither")
+        for name, coords in (("coords_a", coords_a), ("coords_b", coords_b)):
+            if coords is not None and (
+                coords.dim() != 4 or coords.shape[1] != 3 or coords.shape[-2:] != x_a.shape[-2:]
+            ):
+                raise ValueError(
+                    f"{name} {tuple(coords.shape)} must be [B, 3, H, W] unit-sphere coordinates "
+                    f"at the image size {tuple(x_a.shape[-2:])}"
+                )
+
+    def foreground(
+        self, regions_a: torch.Tensor, blend_regions: Sequence[int] | None = None
+    ) -> torch.Tensor:
+        """Bool ``[B, H, W]``: A's pixels in ``blend_regions`` (default :attr:`blend_regions`)."""
+        chosen = self.blend_regions if blend_regions is None else tuple(blend_regions)
+        wanted = torch.tensor(chosen, dtype=regions_a.dtype, device=regions_a.device)
+        return torch.isin(regions_a, wanted)
+
+    def forward(
+        self,
+        x_a: torch.Tensor,
+        x_b: torch.Tensor,
+        regions_a: torch.Tensor,
+        regions_b: torch.Tensor,
+        coords_a: torch.Tensor | None = None,
+        coords_b: torch.Tensor | None = None,
+        *,
+        blend_regions: Sequence[int] | None = None,
+        branches: Sequence[str] | None = None,
+    ) -> torch.Tensor:
+        """Blend ``x_a``'s :attr:`blend_regions` onto ``x_b``: images ``[B, 3, H, W]`` in
+        [0, 1], LRNet region maps ``[B, H, W]``, optional coordinates ``[B, 3, H, W]``.
+
+        ``blend_regions`` / ``branches`` override the model's for this call (a demo switch:
+        a branch switched off this way feeds the other one twice to a decoder trained on
+        both, which is not the retrained ablation of Section 5.2).
+        """
+        self._check(x_a, x_b, regions_a, regions_b, coords_a, coords_b)
+        regions = self.blend_regions if blend_regions is None else tuple(blend_regions)
+        branches = self.branches if branches is None else _check_branches(branches)
+        feats = self.encode(torch.cat([x_a, x_b]))
+        feat_a, feat_b = feats[: len(x_a)], feats[len(x_a) :]
+        size = tuple(feat_a.shape[-2:])
+        mask_a, mask_b = resize_labels(regions_a, size), resize_labels(regions_b, size)
+        alpha = feather_mask(self.foreground(mask_a, regions), self.feature_sigma)
+        alpha = alpha.to(feat_a.dtype)
+        blended = []
+        if "localin" in branches:
+            new = local_in(
+                feat_a, feat_b, mask_a, mask_b, regions=regions, num_regions=NUM_LRNET_REGIONS
+            )
+            blended.append(alpha * new + (1 - alpha) * feat_b)
+        if "reshuffle" in branches:
+            ca = coords_at(coords_a, size) if coords_a is not None else None
+            cb = coords_at(coords_b, size) if coords_b is not None else None
+            new = local_reshuffle(
+                feat_a, feat_b, mask_a, mask_b, ca, cb, self.patch_size,
+                coord_weight=self.coord_weight, regions=regions, num_regions=NUM_LRNET_REGIONS,
+            )  # fmt: skip
+            blended.append(alpha * new + (1 - alpha) * feat_b)
+        if len(blended) == 1:  # ablations (a)/(b): concatenate the branch with its copy
+            blended = blended * 2
+        return self.decoder(torch.cat(blended, dim=1))
