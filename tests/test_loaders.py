@@ -8,6 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
+from torch.utils.data import DataLoader
+
 from maskstyle.data.labels import CELEBAMASK_HQ_PARTS, LABEL_INDEX, NUM_CLASSES
 from maskstyle.data.loaders import (
     FFHQ,
@@ -24,8 +27,6 @@ from maskstyle.data.loaders import (
 from maskstyle.data.loaders import celeba as celeba_module
 from maskstyle.data.loaders.celebamask_hq import part_path
 from maskstyle.data.loaders.fpb import stratified_split
-from PIL import Image
-from torch.utils.data import DataLoader
 
 CELEBA_ATTRS = (
     "5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose "

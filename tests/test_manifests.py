@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from PIL import Image
+
 from maskstyle.cli import main
 from maskstyle.data.manifests import (
     MANIFESTS_ENV,
@@ -20,7 +22,6 @@ from maskstyle.data.manifests import (
     md5sum,
     verify_dataset,
 )
-from PIL import Image
 
 EXPECTED = {
     "celeba", "celebamask_hq", "ffhq", "lapa", "fpb", "coco2017", "painter_by_numbers",

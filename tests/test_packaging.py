@@ -49,7 +49,9 @@ def test_no_deps_packages_are_installed_separately_everywhere():
 
 def test_constraints_pin_the_matching_torch_pair():
     lines = (ROOT / "constraints.txt").read_text().splitlines()
-    pins = {_name(line): line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    pins = {
+        _name(line): line.strip() for line in lines if line.strip() and not line.startswith("#")
+    }
     assert pins["torch"] == "torch==2.13.0"
     assert pins["torchvision"] == "torchvision==0.28.0"
     assert pins["mediapipe"] == "mediapipe==0.10.9"
@@ -60,7 +62,9 @@ def test_only_one_opencv_package_is_installed():
 
     names = {(d.metadata["Name"] or "").lower() for d in metadata.distributions()}
     opencv = sorted(n for n in names if n.startswith("opencv"))
-    assert opencv == ["opencv-contrib-python"], f"expected only mediapipe's cv2 package, got {opencv}"
+    assert opencv == ["opencv-contrib-python"], (
+        f"expected only mediapipe's cv2 package, got {opencv}"
+    )
 
 
 def test_ci_runs_exactly_the_readme_commands():

@@ -8,6 +8,9 @@ import sys
 import numpy as np
 import pytest
 import torch
+from PIL import Image
+from skimage import data
+
 from maskstyle.data.labels import LABEL_INDEX as L
 from maskstyle.data.parse_face import (
     NoFaceFoundError,
@@ -17,8 +20,6 @@ from maskstyle.data.parse_face import (
     parse_face,
     to_rgb_uint8,
 )
-from PIL import Image
-from skimage import data
 
 pytest.importorskip("mediapipe")
 

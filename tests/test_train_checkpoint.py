@@ -8,6 +8,8 @@ import random
 import numpy as np
 import pytest
 import torch
+from torch import nn
+
 from maskstyle.train.checkpoint import (
     checkpoint_path,
     latest_checkpoint,
@@ -17,7 +19,6 @@ from maskstyle.train.checkpoint import (
     save_checkpoint,
 )
 from maskstyle.utils.seed import seed_everything
-from torch import nn
 
 
 def make_model() -> nn.Module:

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch import nn
+
 from maskstyle.train import distributed
 from maskstyle.train.checkpoint import list_checkpoints
 from maskstyle.train.example_ddp import main as example_main
-from torch import nn
 
 TORCHRUN_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT",
                 "LOCAL_WORLD_SIZE", "GROUP_RANK", "TORCHELASTIC_RUN_ID")

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+
 from maskstyle.train.guard import NonFiniteLossError, check_finite
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from maskstyle.train.sampler import ResumableLoader, ResumableSampler
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, TensorDataset
+
+from maskstyle.train.sampler import ResumableLoader, ResumableSampler
 
 
 class IndexDataset(Dataset):

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
 from maskstyle.train import trainer as trainer_module
 from maskstyle.train.checkpoint import latest_checkpoint, list_checkpoints
 from maskstyle.train.guard import NonFiniteLossError
 from maskstyle.train.sampler import ResumableLoader, ResumableSampler
 from maskstyle.train.trainer import Trainer
 from maskstyle.utils.seed import seed_everything
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
 
 class Crash(RuntimeError):

@@ -16,8 +16,8 @@ writes images with PIL and never needs them.
 from __future__ import annotations
 
 import importlib.util
-import os
 import logging
+import os
 import sys
 
 _STATE: dict[str, object] = {"checked": False, "extension": None, "shimmed": False}

@@ -22,7 +22,9 @@ def check_label_map(mask: torch.Tensor, name: str = "mask", batch: bool = True) 
         hint = ""
         if mask.dim() == want + 1 and mask.shape[-3] == 1:
             hint = " (it has a channel axis of size 1: squeeze it, e.g. mask[:, 0])"
-        raise ValueError(f"{name} must be a label map {layout}, got shape {tuple(mask.shape)}{hint}")
+        raise ValueError(
+            f"{name} must be a label map {layout}, got shape {tuple(mask.shape)}{hint}"
+        )
     if mask.dtype.is_floating_point or mask.dtype == torch.bool:
         raise TypeError(
             f"{name} must hold integer labels (int64), got {mask.dtype}; "
@@ -54,6 +56,7 @@ def one_hot_labels(mask: torch.Tensor, num_classes: int) -> torch.Tensor:
     check_label_map(mask)
     if mask.numel() and (mask.min() < 0 or mask.max() >= num_classes):
         raise ValueError(
-            f"mask values must lie in [0, {num_classes}), got [{int(mask.min())}, {int(mask.max())}]"
+            f"mask values must lie in [0, {num_classes}), "
+            f"got [{int(mask.min())}, {int(mask.max())}]"
         )
     return F.one_hot(mask.long(), num_classes).permute(0, 3, 1, 2).float()

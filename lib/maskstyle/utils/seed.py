@@ -1,5 +1,8 @@
 """One place that seeds every random number generator a run touches."""
 
+# Seeding NumPy means seeding its legacy global RNG, which third-party code still uses.
+# ruff: noqa: NPY002
+
 from __future__ import annotations
 
 import os

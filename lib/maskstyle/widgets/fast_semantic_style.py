@@ -80,6 +80,7 @@ class FastSemanticStyleDemo:
         content_seed: int = 0,
         style_seed: int = 1,
         max_seed: int = 999,
+        iterations: int = 500,
     ) -> None:
         import ipywidgets as w
 
@@ -103,7 +104,9 @@ class FastSemanticStyleDemo:
         self.style_weight = w.FloatLogSlider(
             value=1e8, base=10, min=4, max=12, description="lambda"
         )
-        self.iterations = w.IntSlider(value=500, min=0, max=1000, step=50, description="iterations")
+        self.iterations = w.IntSlider(
+            value=iterations, min=0, max=1000, step=10, description="iterations"
+        )
         self.method = w.Dropdown(
             options=["linear", "patch_swap"], value="linear", description="method"
         )
