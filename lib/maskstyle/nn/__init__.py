@@ -16,6 +16,13 @@ _EXPORTS = {
     "one_hot_labels": ".masks",
     "mean_std": ".stats",
     "adain": ".stats",
+    "region_mean_std": ".region_stats",
+    "broadcast_regions": ".region_stats",
+    "RegionStats": ".region_stats",
+    "local_in": ".local_in",
+    "local_reshuffle": ".local_reshuffle",
+    "reshuffle_index": ".local_reshuffle",
+    "coords_at": ".local_reshuffle",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -2,7 +2,7 @@
 
 from maskstyle._lazy import lazy_exports
 
-_EXPORTS = {"FaceWorldExplorer": ".face_world"}
+_EXPORTS = {"FaceWorldExplorer": ".face_world", "LRNetDemo": ".lrnet"}
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)
