@@ -5,6 +5,9 @@ transfer, Poisson, style blending)."""
 from maskstyle._lazy import lazy_exports
 
 _EXPORTS = {
+    "gatys_transfer": ".gatys",
+    "GatysLoss": ".gatys",
+    "GatysResult": ".gatys",
     "alpha_blending": ".blending",
     "alpha_blend": ".blending",
     "poisson_blending": ".blending",

@@ -2,7 +2,11 @@
 
 from maskstyle._lazy import lazy_exports
 
-_EXPORTS = {"FaceWorldExplorer": ".face_world", "LRNetDemo": ".lrnet"}
+_EXPORTS = {
+    "FaceWorldExplorer": ".face_world",
+    "LRNetDemo": ".lrnet",
+    "FastSemanticStyleDemo": ".fast_semantic_style",
+}
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)
