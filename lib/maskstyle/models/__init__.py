@@ -1,0 +1,1 @@
+"""Models: see the modules in this package (one method per file)."""
