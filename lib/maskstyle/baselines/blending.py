@@ -14,7 +14,7 @@ All four blend the foreground of a source face ``x_A`` onto an aligned target ``
   ``MIXED_CLONE`` keeps, per pixel, the stronger of A's and B's gradients.
 * **Style blending** - AdaIN (Huang & Belongie 2017) at VGG19 relu4_1 restyles A with B's
   statistics, a decoder inverts the features, then alpha blending as above.
-* Deep image blending (Zhang et al. 2019) is not built here.
+* Deep image blending (Zhang et al. 2020), first stage: :mod:`maskstyle.baselines.deep_blending`.
 
 Images are float32 ``[3, H, W]`` or ``[B, 3, H, W]`` in [0, 1]; foreground masks are bool
 (or 0/1) ``[H, W]`` / ``[B, H, W]``; build one from a label map with :func:`region_mask`.

@@ -42,6 +42,8 @@ _EXPORTS: dict[str, str] = {
     # photos (mediapipe is imported only when parse_face runs)
     "parse_face": ".parse_face",
     "NoFaceFoundError": ".parse_face",
+    "face_coords": ".face_coords",
+    "face_landmarks_3d": ".face_coords",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

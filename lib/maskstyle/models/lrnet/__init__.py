@@ -5,6 +5,9 @@ and LRNet's 10 face regions. Layers live in :mod:`maskstyle.nn` (``local_in``,
 from maskstyle._lazy import lazy_exports
 
 _EXPORTS = {
+    "lrnet_pairs": ".real_data",
+    "FPBBlendPairs": ".real_data",
+    "CelebAMaskHQBlendPairs": ".real_data",
     "LRNet": ".model",
     "LRNetDecoder": ".model",
     "BRANCHES": ".model",

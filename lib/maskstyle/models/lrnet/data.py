@@ -13,6 +13,8 @@ B" (A's facial features under B's skin tone and light). Each sample here holds
 - ``index``, ``seed``: where the pair comes from.
 
 The paper's split is 70 % train / 30 % validation; :func:`split_indices` makes it by index.
+Real pairs (FPB layout, CelebAMask-HQ) with the same schema come from
+:mod:`maskstyle.models.lrnet.real_data` (``lrnet_pairs`` picks the source).
 """
 
 from __future__ import annotations

@@ -9,6 +9,13 @@ dozen images it is strongly biased (see :mod:`maskstyle.metrics.frechet`) and is
 comparable between methods of one run, never with the paper's value.
 
 Times are per image (batch 1), median over the validation pairs, measured in this process.
+
+Real pairs without a ground truth (CelebAMask-HQ, FPB rows without ``target``): PSNR and
+SSIM are :class:`~maskstyle.workbook.Missing` with the reason, and FID compares each
+method's blends with the real target faces ``x_B`` of the same pairs (column
+``fid_reference`` says which reference was used). Deep image blending
+(:class:`~maskstyle.baselines.deep_blending.DeepBlending`, time-capped) joins the methods
+as ``"deep"`` when :func:`baseline_methods` is given one.
 """
 
 from __future__ import annotations
@@ -24,9 +31,15 @@ BlendFn = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 
 
 def baseline_methods(
-    model: Any, style: Any, use_coords: bool = True, poisson_mode: str = "normal"
+    model: Any,
+    style: Any,
+    use_coords: bool = True,
+    poisson_mode: str = "normal",
+    deep: Any | None = None,
 ) -> dict[str, BlendFn]:
-    """``{name: fn(batch) -> blend}`` for alpha, Poisson, style blending and LRNet.
+    """``{name: fn(batch) -> blend}`` for alpha, Poisson, style blending, deep blending
+    (only when ``deep``, a ``fn(x_a, x_b, fg)`` such as
+    :class:`~maskstyle.baselines.deep_blending.DeepBlending`, is given) and LRNet.
 
     Every method blends LRNet's foreground (``model.foreground(regions_a)``) of A onto B.
     """
@@ -39,12 +52,15 @@ def baseline_methods(
         coords = (batch["coords_a"], batch["coords_b"]) if use_coords else (None, None)
         return model(batch["x_a"], batch["x_b"], batch["regions_a"], batch["regions_b"], *coords)
 
-    return {
+    methods: dict[str, BlendFn] = {
         "alpha": lambda b: alpha_blending(b["x_a"], b["x_b"], fg(b)),
         "poisson": lambda b: poisson_blending(b["x_a"], b["x_b"], fg(b), mode=poisson_mode),
         "style": lambda b: style(b["x_a"], b["x_b"], fg(b)),
-        "lrnet": lrnet,
     }
+    if deep is not None:
+        methods["deep"] = lambda b: deep(b["x_a"], b["x_b"], fg(b))
+    methods["lrnet"] = lrnet
+    return methods
 
 
 def evaluate_blending(
@@ -55,20 +71,36 @@ def evaluate_blending(
 ) -> tuple[Any, dict[str, torch.Tensor]]:
     """Run every method on every pair; return ``(table, blends)``.
 
-    ``pairs`` yields :class:`~maskstyle.models.lrnet.data.FaceWorldBlendPairs` samples.
+    ``pairs`` yields :class:`~maskstyle.models.lrnet.data.FaceWorldBlendPairs` samples (or
+    the real pairs of :mod:`~maskstyle.models.lrnet.real_data`).
     ``table`` (a DataFrame, one row per method): ``time_s`` (median per image), ``psnr`` and
-    ``ssim`` against the ground truth (means), ``fid`` against the ground truths (``NaN``
-    when ``compute_fid`` is False). ``blends[name]`` is ``[N, 3, H, W]``.
+    ``ssim`` against the ground truth (means; :class:`~maskstyle.workbook.Missing` when the
+    pairs have none), ``fid`` against the ground truths, or the real targets ``x_B`` without
+    them (``NaN`` when ``compute_fid`` is False), ``fid_reference``. ``blends[name]`` is
+    ``[N, 3, H, W]``.
     """
     import pandas as pd
 
     from maskstyle.metrics import FIDMeter, psnr, ssim
     from maskstyle.models.lrnet.data import collate_pairs
+    from maskstyle.workbook import Missing
 
     if len(pairs) < 1:
         raise ValueError("no pairs to evaluate")
     batches = [collate_pairs([pairs[i]]) for i in range(len(pairs))]
-    targets = torch.cat([b["target"] for b in batches])
+    with_target = sum("target" in b for b in batches)
+    if 0 < with_target < len(batches):
+        raise ValueError(
+            f"{with_target} of {len(batches)} pairs have a ground-truth target: evaluate "
+            "pairs that all have one, or none"
+        )
+    has_target = with_target == len(batches)
+    no_target = None
+    if not has_target:
+        reason = getattr(pairs, "no_target_reason", None) or "the pairs have no ground truth"
+        no_target = Missing(f"no ground truth to compare with: {reason}")
+    targets = torch.cat([b["target"] if has_target else b["x_b"] for b in batches])
+    reference = "ground-truth blends" if has_target else "real target faces x_B"
     blends: dict[str, torch.Tensor] = {}
     rows = []
     meter = None
@@ -88,9 +120,10 @@ def evaluate_blending(
         row = {
             "method": name,
             "time_s": statistics.median(times),
-            "psnr": float(psnr(blends[name], targets)),
-            "ssim": float(ssim(blends[name], targets)),
+            "psnr": float(psnr(blends[name], targets)) if has_target else no_target,
+            "ssim": float(ssim(blends[name], targets)) if has_target else no_target,
             "fid": float("nan"),
+            "fid_reference": reference,
         }
         if meter is not None:
             meter.reset(real=False)

@@ -14,6 +14,9 @@ Command line (single process, or ``torchrun``: decoder gradients are averaged ov
 
     python -m maskstyle.models.lrnet.train --steps 200 --out runs/lrnet/train --size 64
 
+``--data-root DIR`` trains on real pairs instead of the face world (FPB layout or
+CelebAMask-HQ, :func:`~maskstyle.models.lrnet.real_data.lrnet_pairs`).
+
 writes ``OUT/checkpoints``, ``OUT/history.csv``, ``OUT/decoder.pt`` and ``OUT/summary.json``
 (which data, which weights, which branches); :func:`load_trained_lrnet` rebuilds the model.
 """
@@ -154,11 +157,19 @@ def load_trained_lrnet(out_dir: str | os.PathLike, device: str | torch.device = 
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Train LRNet on face-world blend pairs.")
+    parser = argparse.ArgumentParser(description="Train LRNet on blend pairs.")
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--size", type=int, default=64, help="image size (px)")
-    parser.add_argument("--pairs", type=int, default=100, help="face-world pairs (70%% train)")
+    parser.add_argument(
+        "--pairs", type=int, default=100, help="face-world or CelebAMask-HQ pairs (70%% train)"
+    )
+    parser.add_argument(
+        "--data-root", default=None, help="FPB or CelebAMask-HQ copy (default: the face world)"
+    )
+    parser.add_argument(
+        "--dataset", default="auto", help="auto|face_world|fpb|celebamask_hq (with --data-root)"
+    )
     parser.add_argument("--branches", default="localin,reshuffle")
     parser.add_argument("--no-coords", action="store_true", help="match without 3D coords")
     parser.add_argument("--weights", default="random", help="VGG19: random|imagenet|path")
@@ -173,7 +184,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict | None:
     """Command-line training run; rank 0 writes ``decoder.pt`` and ``summary.json``."""
-    from maskstyle.models.lrnet.data import FaceWorldBlendPairs
+    from maskstyle.models.lrnet.real_data import lrnet_pairs
     from maskstyle.train.distributed import cleanup, init_distributed, is_main_process
     from maskstyle.utils.seed import seed_everything
 
@@ -183,7 +194,10 @@ def main(argv: list[str] | None = None) -> dict | None:
         seed_everything(args.seed)
         branches = tuple(b.strip() for b in args.branches.split(",") if b.strip())
         model = build_lrnet(args.weights, args.seed, branches)
-        dataset = FaceWorldBlendPairs(args.pairs, size=args.size, seed=args.seed, split="train")
+        dataset = lrnet_pairs(
+            args.data_root, args.pairs, args.size, args.seed, "train", args.dataset,
+            coords="none" if args.no_coords else "mesh",
+        )  # fmt: skip
         history = train_lrnet(
             model, dataset, args.steps, args.out, lr=args.lr, batch_size=args.batch_size,
             seed=args.seed, use_coords=not args.no_coords, log_every=args.log_every,
@@ -201,6 +215,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             "encoder_weights": args.weights,
             "size": args.size,
             "pairs": args.pairs,
+            "data_root": args.data_root,
             "data": dataset.provenance,
             "weights": model.provenance["decoder"] + "; encoder " + model.provenance["encoder"],
             "final": {
