@@ -172,3 +172,22 @@ def test_pipeline_bad_input(pipeline, encoder):
         FastSemanticStyleTransfer({"relu4_1": VGGDecoder("relu3_1")}, encoder)
     with pytest.raises(ValueError, match=r"regions \[1\] receive no style"):
         pipeline(content, style, c_mask, torch.zeros_like(s_mask), missing_region="error")
+
+
+def test_channels_last_and_inference_mode_change_nothing_but_speed():
+    content, style, c_mask, s_mask = _pair(4, b=2)
+    images = {}
+    for layout in (False, True):
+        pipe = FastSemanticStyleTransfer(
+            VGGDecoder("relu3_1"), VGG19Features(("relu3_1",), weights="random"),
+            channels_last=layout,
+        )  # fmt: skip
+        conv = pipe.encoder.features[0].weight
+        assert conv.is_contiguous(memory_format=torch.channels_last) == layout
+        result = pipe(content, style, c_mask, s_mask, iterations=10)
+        assert result.image.is_contiguous() and result.image.is_inference()
+        images[layout] = result.image
+        batched = result.features["relu3_1"]
+        one = pipe(content[:1], style[:1], c_mask[:1], s_mask[:1], iterations=10)
+        torch.testing.assert_close(one.features["relu3_1"], batched[:1], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(images[False], images[True], rtol=1e-4, atol=1e-5)

@@ -119,3 +119,32 @@ def test_gatys_loss_scores_any_image(encoder):
     result = gatys_transfer(content, style, mask, mask, encoder=encoder, iterations=3)
     torch.testing.assert_close(result.style_loss[0], s_loss)
     assert float(sum(objective(result.image))) < float(s_loss)
+
+
+def test_guided_region_grams_match_region_gram_in_any_layout():
+    g = torch.Generator().manual_seed(5)
+    style = torch.randn(2, 4, 6, 6, generator=g)
+    c_mask = torch.randint(0, 4, (2, 6, 6), generator=g)
+    c_mask[1][c_mask[1] == 1] = 0  # region 1 absent from sample 1's content
+    s_mask = torch.randint(0, 3, (2, 6, 6), generator=g)  # region 3 absent from the style
+    loss = GuidedStyleLoss(style, c_mask, s_mask, 4, "content")
+    feat = torch.randn(2, 4, 6, 6, generator=g)
+    ref, _ = region_gram(feat, loss.compact_mask, loss.kept + 1, first=loss.kept)
+    assert loss.kept == 3  # regions 0, 1, 2 have a style; 3 is inert
+    for layout in (torch.contiguous_format, torch.channels_last):
+        torch.testing.assert_close(loss.region_grams(feat.contiguous(memory_format=layout)), ref)
+    with pytest.raises(ValueError, match="do not match the content mask"):
+        loss(feat[..., :4, :4])
+
+
+def test_channels_last_gives_the_same_optimisation():
+    content, style = _images(2)
+    mask = torch.zeros(1, 16, 16, dtype=torch.long)
+    mask[:, 8:] = 1
+    runs = [
+        gatys_transfer(content, style, mask, mask.flip(1), encoder=VGG19Features(
+            ("relu3_1",), weights="random"), iterations=4, channels_last=layout)
+        for layout in (False, True)
+    ]  # fmt: skip
+    torch.testing.assert_close(runs[0].total_loss, runs[1].total_loss, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(runs[0].image, runs[1].image, rtol=1e-4, atol=1e-5)

@@ -123,9 +123,10 @@ class PortraitFolder(Dataset):
     def description(self) -> str:
         """Where the portraits and their label maps come from (for provenance records)."""
         labelled = len(self.files) - len(self.parsed)
-        text = f"{len(self.files)} portraits from {self.root} ({labelled} hand label maps"
+        text = f"{len(self.files)} portraits from {self.root} (label maps: {labelled} from "
+        text += f"{LABELS_DIR}/"
         if self.parsed:
-            text += f", {len(self.parsed)} label maps made by maskstyle.data.parse_face"
+            text += f", {len(self.parsed)} made by maskstyle.data.parse_face"
         return text + ")"
 
     def __len__(self) -> int:

@@ -3,6 +3,7 @@ VGG layer (Eqs. 3-5) decoded by a trained inverse network (Eq. 6).
 
 - :mod:`.pipeline` - :class:`FastSemanticStyleTransfer` (encode, reconstruct, decode).
 - :mod:`.training` - the decoder's training (Eq. 6 on patch-swapped features), loading.
+- :mod:`.data` - training pairs and transfer inputs (face world, CelebAMask-HQ, portraits).
 """
 
 from maskstyle._lazy import lazy_exports
@@ -10,11 +11,15 @@ from maskstyle._lazy import lazy_exports
 _EXPORTS = {
     "FastSemanticStyleTransfer": ".pipeline",
     "TransferResult": ".pipeline",
+    "content_samples": ".data",
     "decoder_loss": ".training",
     "load_decoder": ".training",
     "mixed_features": ".training",
+    "style_samples": ".data",
     "total_variation": ".training",
     "train_decoder": ".training",
+    "transfer_example": ".data",
+    "use_channels_last": ".pipeline",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -4,6 +4,14 @@ The paper trains on 80k COCO photos (content) and 80k PainterByNumbers paintings
 resized to 256 x 256, drawn in random pairs. The smoke profile draws from the face world
 instead: faces as content, painted portraits as style (:mod:`maskstyle.data.synth`).
 
+Transfer inputs (notebooks 01, 03-06): :func:`content_samples`, :func:`style_samples` and
+:func:`transfer_example` draw content faces from the face world or, given ``data_root``,
+from CelebAMask-HQ (hand-labelled 19-class masks), and style portraits from the face world
+or, given ``style_root``, from a labelled portrait folder (:mod:`maskstyle.data.portraits`:
+portraits plus ``labels/{name}.png``; a portrait without one gets a ``parse_face`` mask and
+the description says so). Every description names the data, so no face-world number can
+pass for a real one.
+
 :class:`PairStream` is the endless, resumable batch source :class:`maskstyle.train.Trainer`
 expects: batch ``p`` depends only on ``(seed, p)``, and its position is checkpointed
 (``state_dict``), so a resumed run draws exactly the batches the interrupted one would have.
@@ -12,6 +20,7 @@ expects: batch ``p`` depends only on ``(seed, p)``, and its position is checkpoi
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +165,113 @@ def face_world_example(
     )
     return (face["image"][None].float(), portrait["image"][None].float(),
             face["mask"][None].long(), portrait["mask"][None].long(), description)  # fmt: skip
+
+
+# --- transfer inputs: the face world, or CelebAMask-HQ faces and a labelled portrait folder --
+
+
+def content_samples(
+    n: int, size: int, seed: int = 0, data_root: str | os.PathLike | None = None
+) -> tuple[list[dict], str]:
+    """``n`` content faces with label maps, ``({"image", "mask", "title"} list, description)``.
+
+    ``data_root=None``: face-world faces ``render_face(seed + i)``. Otherwise CelebAMask-HQ
+    under ``data_root`` (:class:`maskstyle.data.loaders.CelebAMaskHQ`, images in numeric
+    order, resized to ``size``): sample ``i`` is image number ``(seed + i) mod len``.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if data_root is None:
+        from maskstyle.data.synth import render_face
+
+        faces = [render_face(seed + i, size) for i in range(n)]
+        samples = [
+            {"image": f["image"].float(), "mask": f["mask"].long(), "title": f"face {seed + i}"}
+            for i, f in enumerate(faces)
+        ]
+        return samples, (
+            f"face world (synthetic): faces seeds {seed}..{seed + n - 1} as content, {size} px"
+        )
+    from maskstyle.data.loaders import CelebAMaskHQ
+
+    dataset = CelebAMaskHQ(data_root, size=size, attributes=False)
+    if len(dataset) == 0:
+        raise FileNotFoundError(f"CelebAMask-HQ under {data_root} holds no images")
+    picks = [(seed + i) % len(dataset) for i in range(n)]
+    samples = []
+    for i in picks:
+        item = dataset[i]
+        samples.append({"image": item["image"], "mask": item["mask"].long(),
+                        "title": f"CelebA-HQ {item['index']}"})  # fmt: skip
+    numbers = [dataset.indices[i] for i in picks]
+    if (dataset.root / "face_world.json").is_file():  # written by write_celebamask_hq
+        kind = "face world (synthetic) in CelebAMask-HQ's layout"
+    else:
+        kind = "CelebAMask-HQ"
+    return samples, f"{kind} ({dataset.root}): images {numbers} as content, {size} px"
+
+
+def style_samples(
+    n: int,
+    size: int,
+    seed: int = 0,
+    style_root: str | os.PathLike | None = None,
+    paint_styles: Sequence[str] = ("oil",),
+) -> tuple[list[dict], str]:
+    """``n`` style portraits with label maps, ``({"image", "mask", "title"} list, description)``.
+
+    ``style_root=None``: face-world painted portraits ``painted_portrait(seed + i)`` in
+    ``paint_styles`` (cycled). Otherwise the labelled portrait folder ``style_root``
+    (:class:`maskstyle.data.portraits.PortraitFolder`, centre-cropped and resized to
+    ``size``): sample ``i`` is portrait ``(seed + i) mod len`` in file-name order.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if style_root is None:
+        from maskstyle.data.synth import painted_portrait
+
+        styles = [paint_styles[i % len(paint_styles)] for i in range(n)]
+        portraits = [painted_portrait(seed + i, size, s) for i, s in enumerate(styles)]
+        samples = [
+            {"image": p["image"].float(), "mask": p["mask"].long(), "title": p["style"]}
+            for p in portraits
+        ]
+        return samples, (
+            f"face world (synthetic): painted portraits seeds {seed}..{seed + n - 1} "
+            f"({', '.join(dict.fromkeys(styles))}) as style, {size} px"
+        )
+    from maskstyle.data.portraits import PortraitFolder
+
+    folder = PortraitFolder(style_root, size=size)
+    picks = [(seed + i) % len(folder) for i in range(n)]
+    samples = []
+    for i in picks:
+        item = folder[i]
+        source = "parse_face mask" if item["mask_source"] == "parse_face" else "labelled"
+        samples.append({"image": item["image"], "mask": item["mask"],
+                        "title": f"{Path(item['path']).name} ({source})"})  # fmt: skip
+    names = [folder.files[i].name for i in picks]
+    return samples, f"{folder.description}: {names} as style, {size} px"
+
+
+def transfer_example(
+    content_seed: int = 0,
+    style_seed: int = 1,
+    size: int = 128,
+    paint_style: str = "oil",
+    data_root: str | os.PathLike | None = None,
+    style_root: str | os.PathLike | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, str]:
+    """One content face and one style portrait with label maps, batched (B = 1).
+
+    With both roots ``None`` this is :func:`face_world_example`; ``data_root`` takes the
+    content from CelebAMask-HQ, ``style_root`` the style from a labelled portrait folder
+    (each independently; the seed is then an index, modulo the set's size). Returns
+    ``(content, style, content_mask, style_mask, description)``.
+    """
+    if data_root is None and style_root is None:
+        return face_world_example(content_seed, style_seed, size, paint_style)
+    (face,), c_text = content_samples(1, size, content_seed, data_root)
+    (portrait,), s_text = style_samples(1, size, style_seed, style_root, (paint_style,))
+    return (face["image"][None], portrait["image"][None], face["mask"][None],
+            portrait["mask"][None], f"{c_text}; {s_text}")  # fmt: skip
