@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "DatasetFileError": ".loaders",
     "MissingDatasetFile": ".loaders",
     "LAPA_TO_CELEBAMASK": ".loaders",
+    "PortraitFolder": ".portraits",
     # photos (mediapipe is imported only when parse_face runs)
     "parse_face": ".parse_face",
     "NoFaceFoundError": ".parse_face",
