@@ -35,6 +35,7 @@ error naming the region.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -146,14 +147,26 @@ def make_sample(
     return sample
 
 
-class _CachedPairs(Dataset):
-    """Shared caching and length for the real pair sets."""
+class _RealPairs(Dataset, ABC):
+    """What both real pair sets share: the checked options, caching, bounds and ``_load``."""
 
-    def __init__(self, cache: bool) -> None:
+    def __init__(
+        self, size: int, seed: int, split: str, coords: str, missing_region: str, cache: bool
+    ) -> None:
+        _check_choice(coords, COORDS_MODES, "coords")
+        _check_choice(missing_region, MISSING_MODES, "missing_region")
+        self.size, self.seed, self.split = size, seed, split
+        self.coords, self.missing_region = coords, missing_region
         self._cache: dict[int, dict] | None = {} if cache else None
 
+    @property
+    def coords_source(self) -> str:
+        """Where the 3D coordinates come from, for provenance strings."""
+        return "MediaPipe face mesh" if self.coords == "mesh" else "none"
+
+    @abstractmethod
     def _load(self, i: int) -> dict:
-        raise NotImplementedError
+        """Pair ``i`` as an LRNet sample (:func:`make_sample`)."""
 
     def __getitem__(self, i: int) -> dict:
         if not 0 <= i < len(self):
@@ -166,7 +179,7 @@ class _CachedPairs(Dataset):
         return sample
 
 
-class FPBBlendPairs(_CachedPairs):
+class FPBBlendPairs(_RealPairs):
     """FPB-layout pairs under ``root`` (:class:`~maskstyle.data.loaders.FPBPairs`) as LRNet
     samples at ``size`` px; ``split`` train/val/all is FPB's stratified 70/30 split."""
 
@@ -183,14 +196,10 @@ class FPBBlendPairs(_CachedPairs):
     ) -> None:
         from maskstyle.data.loaders import FPBPairs
 
-        _check_choice(coords, COORDS_MODES, "coords")
-        _check_choice(missing_region, MISSING_MODES, "missing_region")
-        super().__init__(cache)
+        super().__init__(size, seed, split, coords, missing_region, cache)
         self.pairs = FPBPairs(root, split=split, size=None, train_fraction=train_fraction)
         if len(self.pairs) == 0:
             raise ValueError(f"split {split!r} of {Path(root) / 'pairs.csv'} has no pairs")
-        self.size, self.seed, self.split = size, seed, split
-        self.coords, self.missing_region = coords, missing_region
         with_target = sum(bool(row.get("target")) for row in self.pairs.rows)
         self.has_target = with_target == len(self.pairs)
         self.no_target_reason = (
@@ -201,7 +210,7 @@ class FPBBlendPairs(_CachedPairs):
         self.provenance = (
             f"FPB pairs from {root} ({split} split, {len(self.pairs)} pairs, {size} px, "
             f"ground truth: {'yes' if self.has_target else 'no'}; 3D coords: "
-            f"{'MediaPipe face mesh' if coords == 'mesh' else 'none'})"
+            f"{self.coords_source})"
         )
 
     def __len__(self) -> int:
@@ -259,7 +268,7 @@ def pair_by_geometry(descriptors: np.ndarray, count: int) -> list[tuple[int, int
     return pairs
 
 
-class CelebAMaskHQBlendPairs(_CachedPairs):
+class CelebAMaskHQBlendPairs(_RealPairs):
     """``count`` CelebAMask-HQ pairs under ``root``, paired by mask geometry from ``seed``
     (see the module docstring); ``split`` keeps the first 70 % (train) or the rest (val)."""
 
@@ -277,11 +286,9 @@ class CelebAMaskHQBlendPairs(_CachedPairs):
     ) -> None:
         from maskstyle.data.loaders import CelebAMaskHQ
 
-        _check_choice(coords, COORDS_MODES, "coords")
-        _check_choice(missing_region, MISSING_MODES, "missing_region")
+        super().__init__(size, seed, split, coords, missing_region, cache)
         if count < 1:
             raise ValueError(f"count must be at least 1 pair, got {count}")
-        super().__init__(cache)
         self.faces = CelebAMaskHQ(root, attributes=False)
         available = self.faces.indices
         if len(available) < 2:
@@ -306,14 +313,12 @@ class CelebAMaskHQBlendPairs(_CachedPairs):
                 f"split {split!r} of {len(self.all_pairs)} pairs is empty; use more pairs"
             )
         self._position = position
-        self.size, self.seed, self.split = size, seed, split
-        self.coords, self.missing_region = coords, missing_region
         self.has_target = False
         self.no_target_reason = "CelebAMask-HQ pairs have no ground-truth blend of A onto B"
         self.provenance = (
             f"CelebAMask-HQ pairs from {root} (paired by mask geometry, seed {seed}, "
             f"{len(self.all_pairs)} pairs, {split} split: {len(self.indices)}, {size} px, no "
-            f"ground truth; 3D coords: {'MediaPipe face mesh' if coords == 'mesh' else 'none'})"
+            f"ground truth; 3D coords: {self.coords_source})"
         )
 
     def __len__(self) -> int:
