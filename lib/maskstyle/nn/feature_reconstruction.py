@@ -68,7 +68,7 @@ from typing import Literal
 import torch
 
 from maskstyle.nn.gram import region_gram
-from maskstyle.nn.region_stats import broadcast_regions, check_feature_mask
+from maskstyle.nn.region_stats import broadcast_regions, check_content_style, check_feature_mask
 
 Coefficient = Literal["derived", "printed"]
 MissingRegion = Literal["content", "global", "error"]
@@ -106,18 +106,6 @@ class RegionPairing:
     active: torch.Tensor  # [B, K] bool: region in the content and it receives a style
 
 
-def _check_pair(content: torch.Tensor, style: torch.Tensor) -> None:
-    for name, feat in (("content", content), ("style", style)):
-        if not isinstance(feat, torch.Tensor) or feat.dim() != 4:
-            shape = tuple(feat.shape) if isinstance(feat, torch.Tensor) else type(feat).__name__
-            raise ValueError(f"{name} must be a feature map [B, C, H, W], got {shape}")
-    if content.shape[:2] != style.shape[:2]:
-        raise ValueError(
-            f"content {tuple(content.shape)} and style {tuple(style.shape)} must share batch "
-            "size and channels (features of the same layer, one style per content)"
-        )
-
-
 def region_means(
     feat: torch.Tensor, mask: torch.Tensor, num_regions: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -149,7 +137,7 @@ def pair_regions(
     Validates shapes and masks (errors name the fix) and applies ``region_map`` and the
     ``missing_region`` fallback (see the module docstring).
     """
-    _check_pair(content, style)
+    check_content_style(content, style)
     if (content_mask is None) != (style_mask is None):
         raise ValueError("give both content_mask and style_mask or neither (one region)")
     if missing_region not in ("content", "global", "error"):

@@ -54,7 +54,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from maskstyle.nn.region_stats import check_feature_mask
+from maskstyle.nn.region_stats import check_content_style, check_feature_mask
 
 MissingRegion = Literal["content", "global", "error"]
 MISSING_REGION_MODES = ("content", "global", "error")
@@ -71,15 +71,7 @@ def _check_inputs(
     style_mask: torch.Tensor | None,
     missing_region: str,
 ) -> None:
-    for name, feat in (("content", content), ("style", style)):
-        if not isinstance(feat, torch.Tensor) or feat.dim() != 4:
-            shape = tuple(feat.shape) if isinstance(feat, torch.Tensor) else type(feat).__name__
-            raise ValueError(f"{name} must be a feature map [B, C, H, W], got {shape}")
-    if content.shape[:2] != style.shape[:2]:
-        raise ValueError(
-            f"content {tuple(content.shape)} and style {tuple(style.shape)} must share batch "
-            "size and channels (pair every content feature with one style feature)"
-        )
+    check_content_style(content, style)
     if not isinstance(patch_size, int) or patch_size < 1:
         raise ValueError(f"patch_size must be a positive int, got {patch_size!r}")
     if not isinstance(stride, int) or stride < 1:

@@ -42,11 +42,28 @@ class RegionStats(NamedTuple):
         return self.counts > 0
 
 
-def check_feature_mask(feat: torch.Tensor, mask: torch.Tensor, name: str = "feat") -> None:
-    """Raise a clear error unless ``feat [B, C, H, W]`` and label map ``mask [B, H, W]`` agree."""
+def check_feature_map(feat: torch.Tensor, name: str = "feat") -> None:
+    """Raise a clear error unless ``feat`` is a feature map ``[B, C, H, W]``."""
     if not isinstance(feat, torch.Tensor) or feat.dim() != 4:
         shape = tuple(feat.shape) if isinstance(feat, torch.Tensor) else type(feat).__name__
         raise ValueError(f"{name} must be a feature map [B, C, H, W], got {shape}")
+
+
+def check_content_style(content: torch.Tensor, style: torch.Tensor) -> None:
+    """Raise a clear error unless ``content`` and ``style`` are feature maps of one layer with
+    one style per content (same batch size and channels; sizes may differ)."""
+    check_feature_map(content, "content")
+    check_feature_map(style, "style")
+    if content.shape[:2] != style.shape[:2]:
+        raise ValueError(
+            f"content {tuple(content.shape)} and style {tuple(style.shape)} must share batch "
+            "size and channels (features of the same layer, one style per content)"
+        )
+
+
+def check_feature_mask(feat: torch.Tensor, mask: torch.Tensor, name: str = "feat") -> None:
+    """Raise a clear error unless ``feat [B, C, H, W]`` and label map ``mask [B, H, W]`` agree."""
+    check_feature_map(feat, name)
     check_label_map(mask, name=f"mask for {name}")
     if mask.shape[0] != feat.shape[0] or mask.shape[-2:] != feat.shape[-2:]:
         raise ValueError(
