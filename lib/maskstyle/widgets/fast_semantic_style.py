@@ -3,10 +3,15 @@ which content region, lambda, iterations and layer, and see the result and its t
 
 Content is a face-world face (by seed) or an uploaded photo whose label map comes from
 :func:`maskstyle.data.parse_face`; style is a face-world painted portrait (by seed and paint
-style). Every control change calls :meth:`FastSemanticStyleDemo.refresh`, which runs the
-pipeline (:class:`maskstyle.models.fast_semantic_style.FastSemanticStyleTransfer`) and
-writes the panels (content | style | result) as PNG into the ``Image`` widget, so tests can
-drive the widgets headless. The status line gives the time and the weights' provenance
+style). The content's label map is shown in a :class:`~maskstyle.widgets.mask_painter.
+MaskPainter`: painting a label over a content region gives that area the style of the
+portrait's region of that label (region mapping by hand; the per-label dropdowns remap whole
+regions). Every control change and every stroke calls
+:meth:`FastSemanticStyleDemo.refresh`, which runs the pipeline
+(:class:`maskstyle.models.fast_semantic_style.FastSemanticStyleTransfer`) and writes the
+panels (content | style | result) as PNG into the ``Image`` widget, so tests can drive the
+widgets headless. While it runs, ``busy`` shows a spinner (sent to the browser
+before the work starts). The status line gives the time and the weights' provenance
 (random VGG weights and untrained decoders are named as such).
 """
 
@@ -20,6 +25,8 @@ import numpy as np
 import torch
 
 from maskstyle.data.labels import LABELS
+from maskstyle.widgets._common import busy, png_bytes, to_uint8
+from maskstyle.widgets.mask_painter import MaskPainter
 
 GAP = 4
 
@@ -36,12 +43,6 @@ def _portrait(seed: int, size: int, style: str) -> dict:
     from maskstyle.data.synth import painted_portrait
 
     return painted_portrait(seed, size, style)
-
-
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """``[3, H, W]`` float in [0, 1] -> ``[H, W, 3]`` uint8."""
-    array = image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
-    return np.round(array * 255).astype(np.uint8)
 
 
 def load_upload(data: bytes, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -67,7 +68,8 @@ def load_upload(data: bytes, size: int) -> tuple[torch.Tensor, torch.Tensor]:
 class FastSemanticStyleDemo:
     """Widgets: ``content_seed``, ``style_seed``, ``paint_style``, ``upload``, ``layer``,
     ``style_weight`` (lambda, log slider), ``iterations``, ``method``, ``region_sources``
-    (per content label: the style label that feeds it), ``image``, ``status``.
+    (per content label: the style label that feeds it), ``painter`` (the content's label
+    map, editable), ``image``, ``busy`` (spinner while computing), ``status``.
 
     ``pipeline`` is a :class:`FastSemanticStyleTransfer` (trained decoders in the notebook);
     ``None`` builds one with random VGG weights and untrained decoders (timing demo only).
@@ -81,6 +83,7 @@ class FastSemanticStyleDemo:
         style_seed: int = 1,
         max_seed: int = 999,
         iterations: int = 500,
+        paint_label: str = "hair",
     ) -> None:
         import ipywidgets as w
 
@@ -114,8 +117,15 @@ class FastSemanticStyleDemo:
             name: w.Dropdown(options=list(LABELS), value=name, description=name) for name in LABELS
         }
         self.image = w.Image(format="png")
+        self.image.add_class("maskstyle-output")
+        self.busy = w.HTML()
         self.status = w.HTML()
         self.uploaded: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._painted: tuple | None = None  # which content the painter shows
+        content, c_mask, _ = self._content()
+        self.painter = MaskPainter(content, c_mask, label=paint_label, brush=max(1, size // 16))
+        self._painted = self._content_key()
+        self.painter.on_edit(self.refresh)
         controls = [self.content_seed, self.style_seed, self.paint_style, self.layer,
                     self.style_weight, self.iterations, self.method,
                     *self.region_sources.values()]  # fmt: skip
@@ -137,6 +147,12 @@ class FastSemanticStyleDemo:
                     ],
                     titles=("which style region feeds each content region",),
                 ),  # fmt: skip
+                w.HTML(
+                    "<b>content label map</b>: paint a label over a region to give it the "
+                    "style of that label's region in the portrait"
+                ),
+                self.painter.widget,
+                self.busy,
                 self.image,
                 self.status,
             ]
@@ -154,15 +170,29 @@ class FastSemanticStyleDemo:
             if d.value != name
         }
 
-    def inputs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, str]:
-        """Content, style, their label maps (batched) and a description of where they came from."""
+    def _content_key(self) -> tuple:
+        if self.uploaded is not None:
+            return ("upload", id(self.uploaded[0]))
+        return ("seed", self.content_seed.value)
+
+    def _content(self) -> tuple[torch.Tensor, torch.Tensor, str]:
+        """The content image, its first label map and where it came from."""
         if self.uploaded is not None:
             content, c_mask = self.uploaded
-            source = "uploaded photo (mask by parse_face)"
-        else:
-            face = _face(int(self.content_seed.value), self.size)
-            content, c_mask = face["image"], face["mask"]
-            source = f"face world face seed {self.content_seed.value}"
+            return content, c_mask, "uploaded photo (mask by parse_face)"
+        face = _face(int(self.content_seed.value), self.size)
+        return face["image"], face["mask"], f"face world face seed {self.content_seed.value}"
+
+    def inputs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, str]:
+        """Content, style, their label maps (batched; the content's as painted) and a
+        description of where they came from."""
+        content, c_mask, source = self._content()
+        if self._painted != self._content_key():  # new content: the painter starts over
+            self.painter.set_image(content, c_mask)
+            self._painted = self._content_key()
+        c_mask = self.painter.label_map()
+        if self.painter.state.edited_pixels:
+            source += f" ({self.painter.state.edited_pixels} mask pixels painted)"
         portrait = _portrait(int(self.style_seed.value), self.size, self.paint_style.value)
         source += f"; {self.paint_style.value} portrait seed {self.style_seed.value} (synthetic)"
         return (content[None].float(), portrait["image"][None].float(),
@@ -180,8 +210,10 @@ class FastSemanticStyleDemo:
 
     def refresh(self, _change: Any = None) -> None:
         """Run the transfer for the current controls; update ``panels``, ``image``, ``status``."""
-        from PIL import Image
+        with busy(self.busy):
+            self._refresh()
 
+    def _refresh(self) -> None:
         content, style, c_mask, s_mask, source = self.inputs()
         options: dict[str, Any] = {}
         if self.method.value == "linear":
@@ -197,9 +229,7 @@ class FastSemanticStyleDemo:
             [to_uint8(content[0]), gap, to_uint8(style[0]), gap, to_uint8(self.result.image[0])],
             axis=1,
         )
-        buffer = io.BytesIO()
-        Image.fromarray(self.panels).save(buffer, format="PNG")
-        self.image.value = buffer.getvalue()
+        self.image.value = png_bytes(self.panels)
         seconds = self.result.seconds
         mapping = ", ".join(f"{LABELS[k]} <- {LABELS[v]}" for k, v in self.region_map.items())
         self.status.value = (

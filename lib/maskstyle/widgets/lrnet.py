@@ -3,10 +3,13 @@ and see LRNet next to the Section 5.3 baselines (alpha, Poisson, style blending)
 
 A pair is a face-world blend pair (by seed; it comes with the ground truth "A onto B" and
 3D coordinates) or two uploaded photos whose label maps come from
-:func:`maskstyle.data.parse_face` (no ground truth, no coordinates). Every control change
-calls :meth:`LRNetDemo.refresh`, which runs every method on the current pair and writes the
-panels (A | B | alpha | Poisson | style | LRNet [| ground truth]) as PNG into the ``Image``
-widget, so tests can drive the widgets headless. The status line gives each method's time
+:func:`maskstyle.data.parse_face` (no ground truth, no coordinates). A's label map is shown in a
+:class:`~maskstyle.widgets.mask_painter.MaskPainter`: painting a ticked region's label over
+more of A (or erasing it) grows (or shrinks) the blend region by hand. Every control change
+and every stroke calls :meth:`LRNetDemo.refresh`, which runs every method on the current
+pair and writes the panels (A | B | alpha | Poisson | style | LRNet [| ground truth]) as PNG
+into the ``Image`` widget, so tests can drive the widgets headless; ``busy`` shows a spinner
+while it runs. The status line gives each method's time
 and the weights' provenance (random VGG weights and untrained decoders say so).
 """
 
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +26,8 @@ import torch
 
 from maskstyle.models.lrnet.model import BRANCHES, LRNet
 from maskstyle.models.lrnet.regions import LRNET_FACE_REGIONS, LRNET_REGIONS, to_lrnet_regions
+from maskstyle.widgets._common import busy, png_bytes, to_uint8
+from maskstyle.widgets.mask_painter import MaskPainter
 
 GAP = 4
 METHODS = ("alpha", "poisson", "style", "lrnet")
@@ -36,16 +40,10 @@ def _pair(seed: int, size: int) -> dict:
     return blend_pair(seed, size)
 
 
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """``[3, H, W]`` float in [0, 1] -> ``[H, W, 3]`` uint8."""
-    array = image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
-    return np.round(array * 255).astype(np.uint8)
-
-
 class LRNetDemo:
     """Widgets: ``pair_seed``, ``upload_a``/``upload_b`` (photos), ``regions`` (a checkbox per
-    face region of A), ``branches`` (a checkbox per LRNet branch), ``use_coords``, ``image``,
-    ``status``.
+    face region of A), ``branches`` (a checkbox per LRNet branch), ``use_coords``, ``painter``
+    (A's label map, editable), ``image``, ``busy`` (spinner while computing), ``status``.
 
     ``model`` is an :class:`LRNet` (trained in the notebook); ``None`` builds one with random
     VGG weights and an untrained decoder (a timing demo only). ``style`` is a
@@ -59,6 +57,7 @@ class LRNetDemo:
         size: int = 64,
         pair_seed: int = 0,
         max_seed: int = 999,
+        paint_label: str = "skin",
     ) -> None:
         import ipywidgets as w
 
@@ -82,8 +81,15 @@ class LRNetDemo:
         }
         self.use_coords = w.Checkbox(value=True, description="3D coords", indent=False)
         self.image = w.Image(format="png")
+        self.image.add_class("maskstyle-output")
+        self.busy = w.HTML()
         self.status = w.HTML()
         self.uploads: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        first = self._raw_inputs()
+        self.painter = MaskPainter(first["x_a"][0], first["labels_a"], label=paint_label,
+                                   brush=max(1, size // 16))  # fmt: skip
+        self._painted = first["key"]
+        self.painter.on_edit(self.refresh)
         controls = [self.pair_seed, self.use_coords, *self.regions.values(),
                     *self.branches.values()]  # fmt: skip
         for control in controls:
@@ -95,6 +101,12 @@ class LRNetDemo:
                 w.HBox([self.pair_seed, self.upload_a, self.upload_b]),
                 w.HBox([w.Label("blend from A:"), *self.regions.values()]),
                 w.HBox([w.Label("branches:"), *self.branches.values(), self.use_coords]),
+                w.HTML(
+                    "<b>A's label map</b>: paint or erase a ticked region's label to change "
+                    "the blend region"
+                ),
+                self.painter.widget,
+                self.busy,
                 self.image,
                 self.status,
             ]
@@ -125,26 +137,37 @@ class LRNetDemo:
     def active_branches(self) -> tuple[str, ...]:
         return tuple(b for b, box in self.branches.items() if box.value)
 
-    def inputs(self) -> dict[str, Any]:
-        """The current pair as batched tensors (+ ``target``/coords when it has them)."""
+    def _raw_inputs(self) -> dict[str, Any]:
+        """The current pair as batched tensors, A's first label map and a key naming it."""
         if len(self.uploads) == 2:
             (x_a, labels_a), (x_b, labels_b) = self.uploads["a"], self.uploads["b"]
             return {
-                "x_a": x_a[None], "x_b": x_b[None],
-                "regions_a": to_lrnet_regions(labels_a[None]),
+                "x_a": x_a[None], "x_b": x_b[None], "labels_a": labels_a,
                 "regions_b": to_lrnet_regions(labels_b[None]),
-                "coords_a": None, "coords_b": None, "target": None,
+                "coords_a": None, "coords_b": None, "target": None, "key": ("upload", id(x_a)),
                 "source": "uploaded photos (masks by parse_face; no coordinates, no ground truth)",
             }  # fmt: skip
         pair = _pair(int(self.pair_seed.value), self.size)
         return {
             "x_a": pair["a"]["image"][None], "x_b": pair["b"]["image"][None],
-            "regions_a": to_lrnet_regions(pair["a"]["mask"][None]),
+            "labels_a": pair["a"]["mask"],
             "regions_b": to_lrnet_regions(pair["b"]["mask"][None]),
             "coords_a": pair["a"]["coords"][None], "coords_b": pair["b"]["coords"][None],
-            "target": pair["target"]["image"][None],
+            "target": pair["target"]["image"][None], "key": ("seed", self.pair_seed.value),
             "source": f"face world blend pair seed {self.pair_seed.value} (synthetic)",
         }  # fmt: skip
+
+    def inputs(self) -> dict[str, Any]:
+        """The current pair as batched tensors (+ ``target``/coords when it has them); A's
+        regions come from the painter's (edited) label map."""
+        data = self._raw_inputs()
+        if data["key"] != self._painted:  # a new pair: the painter starts over
+            self.painter.set_image(data["x_a"][0], data["labels_a"])
+            self._painted = data["key"]
+        data["regions_a"] = to_lrnet_regions(self.painter.label_map()[None])
+        if self.painter.state.edited_pixels:
+            data["source"] += f" (A's map: {self.painter.state.edited_pixels} pixels painted)"
+        return data
 
     def _on_upload(self, which: str, change: Any) -> None:
         from maskstyle.widgets.fast_semantic_style import load_upload
@@ -188,10 +211,12 @@ class LRNetDemo:
 
     def refresh(self, _change: Any = None) -> None:
         """Run every method for the current controls; update ``panels``, ``image``, ``status``."""
-        from PIL import Image
-
         if self._held:
             return
+        with busy(self.busy):
+            self._refresh()
+
+    def _refresh(self) -> None:
         data = self.inputs()
         problems = []
         if not self.blend_regions:
@@ -216,9 +241,7 @@ class LRNetDemo:
         for image in images:
             tiles += [to_uint8(image[0]), gap]
         self.panels = np.concatenate(tiles[:-1], axis=1)
-        buffer = io.BytesIO()
-        Image.fromarray(self.panels).save(buffer, format="PNG")
-        self.image.value = buffer.getvalue()
+        self.image.value = png_bytes(self.panels)
         times = ", ".join(f"{m} {self.seconds[m]:.3f} s" for m in METHODS)
         failed = "".join(f"; {m} failed (grey panel): {e}" for m, e in self.failures.items())
         names = ", ".join(LRNET_REGIONS[r] for r in self.blend_regions)

@@ -1,0 +1,47 @@
+"""Helpers shared by the demo widgets: PNG encoding, tensors to pictures, a busy indicator."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+BUSY_HTML = (
+    '<span class="maskstyle-busy" style="color:#b35c00">'
+    '<i class="fa fa-spinner fa-spin"></i> computing...</span>'
+)
+"""What a demo's busy indicator shows while its kernel works on a change."""
+
+
+def to_uint8(image: Any) -> np.ndarray:
+    """``[3, H, W]`` float tensor/array in [0, 1] -> ``[H, W, 3]`` uint8."""
+    if hasattr(image, "detach"):
+        image = image.detach().cpu().numpy()
+    array = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0).transpose(1, 2, 0)
+    return np.round(array * 255).astype(np.uint8)
+
+
+def png_bytes(picture: np.ndarray) -> bytes:
+    """``[H, W, 3]`` uint8 -> PNG file bytes (for an ``ipywidgets.Image``)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(picture)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def busy(indicator: Any) -> Iterator[None]:
+    """Show :data:`BUSY_HTML` in ``indicator`` (an ``ipywidgets.HTML``) while the block runs.
+
+    The widget update is sent to the browser before the work starts, so a slow control shows
+    at once that it is working; the browser stays responsive (the work runs in the kernel).
+    """
+    indicator.value = BUSY_HTML
+    try:
+        yield
+    finally:
+        indicator.value = ""
