@@ -57,3 +57,37 @@ def test_upload_without_a_face_is_a_clear_error():
 def test_bad_size():
     with pytest.raises(ValueError, match="at least 32"):
         FastSemanticStyleDemo(size=8)
+
+
+def test_painted_content_map_reruns_the_transfer_and_resets_with_the_content():
+    demo = FastSemanticStyleDemo(size=32, iterations=20, content_seed=2)
+    assert demo.busy.value == ""  # idle: no spinner
+    before = demo.result.image.clone()
+    first = demo.painter.label_map().clone()
+    demo.painter.label.value = LABELS.index("hair")
+    changed = demo.painter.stroke([(10.0, 16.0), (22.0, 16.0)])  # paint hair over the face
+    assert changed > 0
+    used = demo.inputs()[2][0]
+    assert torch.equal(used, demo.painter.label_map()) and not torch.equal(used, first)
+    assert "mask pixels painted" in demo.status.value
+    assert not torch.equal(demo.result.image, before)
+    demo.painter.undo()
+    torch.testing.assert_close(demo.result.image, before)
+    demo.painter.stroke([(10.0, 16.0)])
+    demo.content_seed.value = 3  # new content: the painter shows its unedited map
+    assert demo.painter.state.edited_pixels == 0 and not demo.painter.state.can_undo
+    assert "painted" not in demo.status.value
+
+
+def test_busy_indicator_is_shown_while_computing(monkeypatch):
+    demo = FastSemanticStyleDemo(size=32, iterations=0)
+    seen = []
+    original = demo.pipeline.__class__.__call__
+
+    def spy(self, *args, **kwargs):
+        seen.append(demo.busy.value)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(demo.pipeline.__class__, "__call__", spy)
+    demo.style_seed.value = 4
+    assert seen and "computing" in seen[-1] and demo.busy.value == ""

@@ -64,3 +64,21 @@ def test_nothing_ticked_is_explained_not_an_error(demo):
 def test_bad_size():
     with pytest.raises(ValueError, match="above 32"):
         LRNetDemo(size=32)
+
+
+def test_painted_map_of_a_changes_the_blend_region():
+    demo = LRNetDemo(size=SIZE, pair_seed=3)
+    fg_before = demo.model.foreground(demo.inputs()["regions_a"], demo.blend_regions).clone()
+    alpha_before = demo.outputs["alpha"].clone()
+    demo.painter.mode.value = "erase"  # skin under the brush becomes background
+    demo.painter.label.value = 1
+    demo.painter.brush.value = 6
+    assert demo.painter.stroke([(SIZE / 2 - 8, SIZE / 2), (SIZE / 2 + 8, SIZE / 2)]) > 0
+    fg_after = demo.model.foreground(demo.inputs()["regions_a"], demo.blend_regions)
+    assert fg_after.sum() < fg_before.sum()
+    assert not torch.equal(demo.outputs["alpha"], alpha_before)
+    assert "pixels painted" in demo.status.value and demo.busy.value == ""
+    demo.painter.reset()
+    torch.testing.assert_close(demo.outputs["alpha"], alpha_before)
+    demo.pair_seed.value = 4
+    assert demo.painter.state.edited_pixels == 0
