@@ -91,3 +91,17 @@ def test_busy_indicator_is_shown_while_computing(monkeypatch):
     monkeypatch.setattr(demo.pipeline.__class__, "__call__", spy)
     demo.style_seed.value = 4
     assert seen and "computing" in seen[-1] and demo.busy.value == ""
+
+
+def test_upload_of_a_real_photo_is_parsed_at_full_detail(tmp_path):
+    import skimage.data
+
+    buffer = io.BytesIO()
+    Image.fromarray(skimage.data.astronaut()).save(buffer, format="PNG")
+    image, mask = load_upload(buffer.getvalue(), 48)  # too small to find a face at 48 px
+    assert image.shape == (3, 48, 48) and mask.shape == (48, 48) and mask.dtype == torch.int64
+    assert (mask == LABELS.index("skin")).sum() > 50
+    demo = FastSemanticStyleDemo(size=32, iterations=0)
+    demo._on_upload({"new": [{"name": "astronaut.png", "content": memoryview(buffer.getvalue())}]})
+    assert "uploaded photo" in demo.status.value
+    assert demo.painter.state.shape == (32, 32) and demo.painter.state.edited_pixels == 0

@@ -84,6 +84,9 @@ class FaceWorldExplorer:
             for i, name in enumerate(LABELS)
         }
         self.image = w.Image(format="png")
+        self.image.add_class("maskstyle-output")
+        for name in ("seed", "attribute", "with_attribute"):
+            getattr(self, name).add_class(f"maskstyle-{name}")
         self.status = w.HTML()
         for control in (self.seed, self.attribute, self.with_attribute, *self.regions.values()):
             control.observe(self.refresh, names="value")
@@ -98,6 +101,7 @@ class FaceWorldExplorer:
                 self.status,
             ]
         )
+        self.widget.add_class("maskstyle-demo")
         self.sample: dict = {}
         self.panels = np.zeros((0, 0, 3), dtype=np.uint8)
         self.refresh()

@@ -45,11 +45,17 @@ def _portrait(seed: int, size: int, style: str) -> dict:
     return painted_portrait(seed, size, style)
 
 
+PARSE_SIZE = 512
+"""An upload is parsed at up to this many pixels a side (the face mesh needs detail), then its
+label map is resized (nearest) to the demo's size."""
+
+
 def load_upload(data: bytes, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """An uploaded image file -> ``([3, size, size] float, [size, size] label map)``.
 
-    The photo is centre-cropped to a square and resized; its mask comes from ``parse_face``
-    (raises ``NoFaceFoundError`` when no face is found).
+    The photo is centre-cropped to a square; its mask comes from ``parse_face`` on the crop
+    at up to :data:`PARSE_SIZE` pixels (raises ``NoFaceFoundError`` when no face is found),
+    then image and mask are resized to ``size``.
     """
     from PIL import Image
 
@@ -59,10 +65,14 @@ def load_upload(data: bytes, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         img = img.convert("RGB")
         side = min(img.size)
         left, top = (img.width - side) // 2, (img.height - side) // 2
-        img = img.crop((left, top, left + side, top + side)).resize((size, size), Image.BICUBIC)
-        array = np.asarray(img, dtype=np.float32) / 255.0
+        crop = img.crop((left, top, left + side, top + side))
+        parse_side = min(side, PARSE_SIZE)
+        labels = parse_face(np.asarray(crop.resize((parse_side, parse_side), Image.BICUBIC)))
+        small = crop.resize((size, size), Image.BICUBIC)
+        array = np.asarray(small, dtype=np.float32) / 255.0
+    mask = Image.fromarray(labels.numpy().astype(np.uint8)).resize((size, size), Image.NEAREST)
     image = torch.from_numpy(array).permute(2, 0, 1).contiguous()
-    return image, parse_face(image)
+    return image, torch.from_numpy(np.asarray(mask, dtype=np.int64).copy())
 
 
 class FastSemanticStyleDemo:
@@ -118,6 +128,8 @@ class FastSemanticStyleDemo:
         }
         self.image = w.Image(format="png")
         self.image.add_class("maskstyle-output")
+        for name in ("content_seed", "style_seed", "paint_style", "upload", "layer", "method"):
+            getattr(self, name).add_class(f"maskstyle-{name}")
         self.busy = w.HTML()
         self.status = w.HTML()
         self.uploaded: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -157,6 +169,7 @@ class FastSemanticStyleDemo:
                 self.status,
             ]
         )
+        self.widget.add_class("maskstyle-demo")
         self.result: Any = None
         self.panels = np.zeros((0, 0, 3), dtype=np.uint8)
         self.refresh()
@@ -200,12 +213,17 @@ class FastSemanticStyleDemo:
 
     def _on_upload(self, change: Any) -> None:
         files = change["new"]
+        from maskstyle.data.parse_face import NoFaceFoundError
+
         if not files:
             self.uploaded = None
         else:
             entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
-            content = entry["content"]
-            self.uploaded = load_upload(bytes(content), self.size)
+            try:
+                self.uploaded = load_upload(bytes(entry["content"]), self.size)
+            except NoFaceFoundError as err:
+                self.status.value = f"upload not used: {err} - try a photo with a visible face"
+                return
         self.refresh()
 
     def refresh(self, _change: Any = None) -> None:

@@ -82,6 +82,10 @@ class LRNetDemo:
         self.use_coords = w.Checkbox(value=True, description="3D coords", indent=False)
         self.image = w.Image(format="png")
         self.image.add_class("maskstyle-output")
+        for name in ("pair_seed", "upload_a", "upload_b", "use_coords"):
+            getattr(self, name).add_class(f"maskstyle-{name}")
+        for name, box in (*self.regions.items(), *self.branches.items()):
+            box.add_class(f"maskstyle-box-{name}")
         self.busy = w.HTML()
         self.status = w.HTML()
         self.uploads: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
@@ -111,6 +115,7 @@ class LRNetDemo:
                 self.status,
             ]
         )
+        self.widget.add_class("maskstyle-demo")
         self.outputs: dict[str, torch.Tensor] = {}
         self.seconds: dict[str, float] = {}
         self.failures: dict[str, str] = {}
@@ -170,6 +175,7 @@ class LRNetDemo:
         return data
 
     def _on_upload(self, which: str, change: Any) -> None:
+        from maskstyle.data.parse_face import NoFaceFoundError
         from maskstyle.widgets.fast_semantic_style import load_upload
 
         files = change["new"]
@@ -177,7 +183,13 @@ class LRNetDemo:
             self.uploads.pop(which, None)
         else:
             entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
-            self.uploads[which] = load_upload(bytes(entry["content"]), self.size)
+            try:
+                self.uploads[which] = load_upload(bytes(entry["content"]), self.size)
+            except NoFaceFoundError as err:
+                self.status.value = (
+                    f"photo {which.upper()} not used: {err} - try a photo with a visible face"
+                )
+                return
         self.refresh()
 
     def run_methods(self, data: dict[str, Any]) -> None:
