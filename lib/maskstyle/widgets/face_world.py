@@ -13,12 +13,12 @@ check what is shown without a browser.
 from __future__ import annotations
 
 import functools
-import io
 from typing import Any
 
 import numpy as np
 
 from maskstyle.data.labels import LABELS, PALETTE
+from maskstyle.widgets._common import busy, png_bytes
 
 HIDDEN_GREY = np.array([96, 96, 96], dtype=np.uint8)
 DIM = 0.25  # brightness of hidden regions in the face panel
@@ -88,6 +88,7 @@ class FaceWorldExplorer:
         for name in ("seed", "attribute", "with_attribute"):
             getattr(self, name).add_class(f"maskstyle-{name}")
         self.status = w.HTML()
+        self.busy = w.HTML()
         for control in (self.seed, self.attribute, self.with_attribute, *self.regions.values()):
             control.observe(self.refresh, names="value")
         self.widget = w.VBox(
@@ -97,6 +98,7 @@ class FaceWorldExplorer:
                     list(self.regions.values()),
                     layout=w.Layout(grid_template_columns="repeat(7, 84px)"),
                 ),
+                self.busy,
                 self.image,
                 self.status,
             ]
@@ -117,14 +119,14 @@ class FaceWorldExplorer:
 
     def refresh(self, _change: Any = None) -> None:
         """Re-render from the widgets' values: ``sample``, ``panels``, ``image``, ``status``."""
-        from PIL import Image
+        with busy(self.busy):
+            self._refresh()
 
+    def _refresh(self) -> None:
         pair = self.current_pair()
         self.sample = pair["with" if self.with_attribute.value else "without"]
         self.panels = compose_panels(self.sample["image"], self.sample["mask"], self.visible_labels)
-        buffer = io.BytesIO()
-        Image.fromarray(self.panels).save(buffer, format="PNG")
-        self.image.value = buffer.getvalue()
+        self.image.value = png_bytes(self.panels)
         mask = self.sample["mask"]
         changed = int((pair["with"]["mask"] != pair["without"]["mask"]).sum())
         present = [LABELS[i] for i in sorted(np.unique(np.asarray(mask)).tolist())]
