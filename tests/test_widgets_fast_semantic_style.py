@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 from maskstyle.data.labels import LABELS
+from maskstyle.utils.palette import colorize_mask
 from maskstyle.widgets.fast_semantic_style import FastSemanticStyleDemo, load_upload
 
 
@@ -19,8 +20,10 @@ def demo():
 
 
 def test_demo_shows_content_style_and_result(demo):
-    assert demo.panels.shape == (32, 3 * 32 + 2 * 4, 3)
-    assert Image.open(io.BytesIO(demo.image.value)).size == (3 * 32 + 8, 32)
+    assert demo.panels.shape == (32, 4 * 32 + 3 * 4, 3)  # content | its map | style | result
+    assert Image.open(io.BytesIO(demo.image.value)).size == (4 * 32 + 12, 32)
+    shown_map = demo.panels[:, 32 + 4 : 2 * 32 + 4]
+    np.testing.assert_array_equal(shown_map, colorize_mask(demo.painter.label_map()))
     assert "random init" in demo.status.value and "face world" in demo.status.value
     assert " s (encode" in demo.status.value
 
@@ -70,6 +73,7 @@ def test_painted_content_map_reruns_the_transfer_and_resets_with_the_content():
     used = demo.inputs()[2][0]
     assert torch.equal(used, demo.painter.label_map()) and not torch.equal(used, first)
     assert "mask pixels painted" in demo.status.value
+    np.testing.assert_array_equal(demo.panels[:, 36:68], colorize_mask(used))
     assert not torch.equal(demo.result.image, before)
     demo.painter.undo()
     torch.testing.assert_close(demo.result.image, before)

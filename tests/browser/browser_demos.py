@@ -47,7 +47,7 @@ DEMOS = (
         "notebooks/fast_semantic_style/06_demo.ipynb",
         (
             Control("content seed slider", "slider", ".maskstyle-content_seed"),
-            Control("paint style dropdown", "dropdown", ".maskstyle-paint_style", ("ink",)),
+            Control("paint style dropdown", "dropdown", ".maskstyle-paint_style", ("watercolour",)),
             Control("mask painter stroke", "painter", ".maskstyle-painter-canvas"),
             Control("photo upload (astronaut)", "upload", ".maskstyle-upload", ("astronaut",)),
         ),
@@ -150,7 +150,7 @@ def change(page, demo_root, control: Control, photos: dict[str, Path]) -> None:
                 demo_root.locator(selector).first.click()
             chooser.value.set_files(str(photos[photo]))
     elif control.kind == "painter":
-        widget.scroll_into_view_if_needed()
+        widget.evaluate("e => e.scrollIntoView({block: 'center', inline: 'center'})")
         box = widget.bounding_box()
         assert box is not None, "the painter canvas has no box on the page"
         y = box["y"] + box["height"] * 0.45

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,17 +81,23 @@ class Server:
             start_new_session=True,
         )  # fmt: skip
 
-    def wait_ready(self, path: str) -> None:
-        """Poll ``path`` until it answers 200 (bounded by ``SERVER_START_S``)."""
+    def wait_ready(self, path: str, any_status: bool = False) -> None:
+        """Poll ``path`` until it answers 200 (``any_status``: any HTTP answer), bounded by
+        ``SERVER_START_S``."""
         deadline = time.monotonic() + SERVER_START_S
         url = f"{self.base}{path}"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.tail()}")
-            with contextlib.suppress(OSError):
+            try:
                 with urllib.request.urlopen(url, timeout=5) as response:
                     if response.status == 200:
                         return
+            except urllib.error.HTTPError:
+                if any_status:  # the server answers (Voila has no /api/status)
+                    return
+            except OSError:
+                pass
             time.sleep(0.5)  # polling a socket: no DOM condition to wait on yet
         raise TimeoutError(f"{self.name} did not answer {url} in {SERVER_START_S} s: {self.tail()}")
 
@@ -142,13 +149,24 @@ def browser(browser_tools: str) -> Iterator:
 
 @pytest.fixture
 def page(browser) -> Iterator:
-    """A fresh page; ``page.console_errors`` collects console errors and page exceptions."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    """A fresh page; ``page.console_errors`` collects console errors, page exceptions and
+    failed requests. Requests outside 127.0.0.1 (Voila's lab template asks a CDN for Font
+    Awesome's CSS) get an empty answer and are listed in ``page.external_requests``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
     context.set_default_timeout(60_000)
+    external: list[str] = []
+
+    def offline(route) -> None:  # the machines are offline: answer outside URLs with nothing
+        external.append(route.request.url)
+        route.fulfill(status=200, body="", content_type="text/css")
+
+    context.route(lambda url: not url.startswith("http://127.0.0.1:"), offline)
     pg = context.new_page()
+    pg.external_requests = external  # type: ignore[attr-defined]
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
     pg.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    pg.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} {r.failure}"))
     pg.console_errors = errors  # type: ignore[attr-defined]
     try:
         yield pg
@@ -213,7 +231,7 @@ def voila_server(browser_tools: str, server_dir: Path, request) -> Iterator:
         log = server_dir / f"voila_{Path(path).stem}_{port}.log"
         server = Server("voila", args, port, token, log, REPO)
         servers.append(server)
-        server.wait_ready(f"/api/status?token={token}")
+        server.wait_ready("/voila/static/no-such-file", any_status=True)
         return server
 
     try:

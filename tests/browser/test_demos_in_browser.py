@@ -42,6 +42,7 @@ NEEDS = {
     "lrnet": "runs/lrnet/smoke/models/full",
 }
 TIMINGS: list[dict] = []
+EXTERNAL: set[str] = set()
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +78,12 @@ def write_table(rows: list[dict]) -> None:
             f"| {r['frontend']} | {r['demo']} | {r['control']} | {r['image_s']:.2f} | {busy} "
             f"| {verdict} |"
         )
+    if EXTERNAL:
+        lines += [
+            "",
+            "Requests outside 127.0.0.1 (answered empty by the test: the machine is offline): "
+            + ", ".join(f"`{u}`" for u in sorted(EXTERNAL)),
+        ]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "responsiveness.md").write_text("\n".join(lines) + "\n")
 
@@ -165,6 +172,7 @@ def play(page, demo, frontend: str, photos: dict[str, Path]) -> None:
                 f"indicator within {BUSY_BOUND_S} s ({row['busy_s']})"
             )
     check_rendered(page)
+    EXTERNAL.update(page.external_requests)
     assert page.console_errors == [], f"browser console errors: {page.console_errors}"
 
 
@@ -217,5 +225,7 @@ def test_demo_in_voila(demo, voila_server, page, photos):
         fail_with_screenshot(
             page, demo, "voila", f"the page did not finish loading: {server.tail()}"
         )
+    # widgets render after the cells: wait for the demo before looking at the page
+    page.locator(".maskstyle-demo").first.wait_for(state="visible", timeout=CONTROL_TIMEOUT_MS)
     check_rendered(page)
     play(page, demo, "voila", photos)

@@ -9,10 +9,7 @@ from typing import Any
 
 import numpy as np
 
-BUSY_HTML = (
-    '<span class="maskstyle-busy" style="color:#b35c00">'
-    '<i class="fa fa-spinner fa-spin"></i> computing...</span>'
-)
+BUSY_HTML = '<span class="maskstyle-busy" style="color:#b35c00">&#8987; computing...</span>'
 """What a demo's busy indicator shows while its kernel works on a change."""
 
 

@@ -9,10 +9,10 @@ portrait's region of that label (region mapping by hand; the per-label dropdowns
 regions). Every control change and every stroke calls
 :meth:`FastSemanticStyleDemo.refresh`, which runs the pipeline
 (:class:`maskstyle.models.fast_semantic_style.FastSemanticStyleTransfer`) and writes the
-panels (content | style | result) as PNG into the ``Image`` widget, so tests can drive the
-widgets headless. While it runs, ``busy`` shows a spinner (sent to the browser
-before the work starts). The status line gives the time and the weights' provenance
-(random VGG weights and untrained decoders are named as such).
+panels (content | content label map as used | style | result) as PNG into the ``Image``
+widget, so tests can drive the widgets headless. While it runs, ``busy`` shows a spinner
+(sent to the browser before the work starts). The status line gives the time and the
+weights' provenance (random VGG weights and untrained decoders are named as such).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from maskstyle.data.labels import LABELS
+from maskstyle.utils.palette import colorize_mask
 from maskstyle.widgets._common import busy, png_bytes, to_uint8
 from maskstyle.widgets.mask_painter import MaskPainter
 
@@ -243,10 +244,9 @@ class FastSemanticStyleDemo:
             **options,
         )  # fmt: skip
         gap = np.full((self.size, GAP, 3), 255, dtype=np.uint8)
-        self.panels = np.concatenate(
-            [to_uint8(content[0]), gap, to_uint8(style[0]), gap, to_uint8(self.result.image[0])],
-            axis=1,
-        )
+        tiles = [to_uint8(content[0]), colorize_mask(c_mask[0]), to_uint8(style[0]),
+                 to_uint8(self.result.image[0])]  # fmt: skip
+        self.panels = np.concatenate([t for tile in tiles for t in (tile, gap)][:-1], axis=1)
         self.image.value = png_bytes(self.panels)
         seconds = self.result.seconds
         mapping = ", ".join(f"{LABELS[k]} <- {LABELS[v]}" for k, v in self.region_map.items())
