@@ -1,0 +1,26 @@
+"""Harmonized regional style transfer and manipulation (Wang et al.): multi-scale encoder
+(Eqs. 1-2), regional style mapping (Eqs. 3, 6), multi-region style attention (Eqs. 4-5),
+SEAN generator, CNF style fine-tuning (Eqs. 7-8), and the SEAN-family baselines."""
+
+from maskstyle._lazy import lazy_exports
+
+_EXPORTS = {
+    "MultiScaleStyleEncoder": ".encoder",
+    "FUSIONS": ".encoder",
+    "MultiRegionStyleAttention": ".attention",
+    "swap_regions": ".attention",
+    "RegionalGenerator": ".generator",
+    "RegionalStyleMapping": ".mapping",
+    "StyleMapping": ".mapping",
+    "StyleDiscriminator": ".mapping",
+    "DEFAULT_GROUPS": ".mapping",
+    "StyleCNF": ".cnf",
+    "fine_tune_style_space": ".cnf",
+    "random_direction": ".cnf",
+    "RegionalStyleNet": ".model",
+    "RegionalStyleConfig": ".model",
+    "VARIANTS": ".model",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)
