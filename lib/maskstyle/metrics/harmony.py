@@ -96,7 +96,7 @@ def train_harmony_classifier(
         loss.backward()
         opt.step()
         acc = ((logits > 0).float() == y).float().mean()
-        history.append({"loss": float(loss), "accuracy": float(acc)})
+        history.append({"loss": float(loss.detach()), "accuracy": float(acc)})
     classifier.eval()
     return history
 
