@@ -20,6 +20,11 @@ _EXPORTS = {
     "RegionalStyleNet": ".model",
     "RegionalStyleConfig": ".model",
     "VARIANTS": ".model",
+    "SPADEBaseline": ".baselines",
+    "Pix2PixHDBaseline": ".baselines",
+    "METHODS": ".train",
+    "build_model": ".train",
+    "load_trained": ".train",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
