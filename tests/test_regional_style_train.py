@@ -108,3 +108,43 @@ def test_style_mapping_and_cnf_fits_lower_their_losses(one_thread):
     cnf = StyleCNF(2, hidden=8, method="rk4")
     nll = train_cnf(cnf, styles[:, 1, :2], steps=20, batch_size=64, lr=1e-2, progress=False)
     assert nll[-1] < nll[0]
+
+
+def test_evaluation_interface_on_untrained_models(one_thread):
+    from maskstyle.metrics import HarmonyClassifier
+    from maskstyle.models.regional_style import RegionalStyleMapping, StyleCNF
+    from maskstyle.models.regional_style.data import cross_lighting_transfer
+    from maskstyle.models.regional_style.evaluate import (
+        diversity_row,
+        harmony_row,
+        reconstruct,
+        regional_samples,
+        style_code_timing,
+        transfer,
+    )
+
+    torch.manual_seed(0)
+    cases = cross_lighting_transfer(2, "skin", size=32, seed=0)
+    kw = dict(image_size=32, style_dim=4, ngf=4, encoder_ngf=4, num_up=2, hidden=4, z_dim=4)
+    ours, spade = build_model("ours", **kw).eval(), build_model("spade", **kw).eval()
+    x, m = cases["target"], cases["target_labels"]
+    assert reconstruct(ours, x, m).shape == x.shape
+    assert reconstruct(spade, x, m).shape == x.shape
+    out = transfer(ours, x, m, cases["reference"], cases["reference_labels"], "skin")
+    assert out.shape == x.shape
+    with pytest.raises(ValueError, match="cannot transfer a region"):
+        transfer(spade, x, m, cases["reference"], cases["reference_labels"], "skin")
+    rsm = RegionalStyleMapping(4, z_dim=4, hidden=8)
+    cnf = StyleCNF(8, hidden=8, method="rk4")
+    for kwargs in ({"mapping": rsm}, {"cnf": cnf}):
+        samples = regional_samples(ours, x, m, "skin", 3, **kwargs)
+        assert samples.shape == (2, 3, 3, 32, 32)
+        row = diversity_row(samples, m, "skin")
+        assert row["mcsd"] >= 0 and row["mocd"] >= 0
+    with pytest.raises(ValueError, match="exactly one"):
+        regional_samples(ours, x, m, "skin", 3)
+    assert regional_samples(spade, x, m, "skin", 2).shape == (2, 2, 3, 32, 32)
+    hs = harmony_row(out, cases["truth"], m, "skin", HarmonyClassifier(width=4, depth=2))
+    assert 0 <= hs["harmony_score"] <= 1 and hs["harmony_error_region"] > 0
+    timing = style_code_timing(rsm, cnf, "skin", repeats=2)
+    assert timing["mapping_vs_cnf_speedup"] == pytest.approx(timing["cnf_s"] / timing["mapping_s"])
