@@ -133,3 +133,20 @@ def test_lpips_substitute_zero_for_identical_and_symmetric():
     finally:
         torch.set_num_threads(threads)
     assert "substitute" in LABEL
+
+
+def test_paper_faces_read_a_celebamask_hq_layout(tmp_path):
+    from maskstyle.data.synth import SynthFaces
+    from maskstyle.data.synth.writer import write_celebamask_hq
+    from maskstyle.models.regional_style.data import PaperFaces
+
+    root = write_celebamask_hq(SynthFaces(3, 32, seed=0), tmp_path / "celebamask")
+    data = PaperFaces("celebamask_hq", str(root), split="train", size=32)
+    assert len(data) == 3  # every index < 28,000 is training data
+    item = data[0]
+    assert item["image"].shape == (3, 32, 32) and item["labels"].dtype == torch.int64
+    assert len(PaperFaces("celebamask_hq", str(root), split="test", size=32)) == 0
+    with pytest.raises(ValueError, match="label_dir"):
+        PaperFaces("ffhq", str(tmp_path))
+    with pytest.raises(ValueError, match="name must be one of"):
+        PaperFaces("helen", str(tmp_path))

@@ -102,8 +102,54 @@ def cross_lighting_transfer(
     return {k: torch.stack(v) for k, v in out.items()}
 
 
+PAPER_DATASETS = ("celebamask_hq", "ffhq", "lapa")
+
+
+class PaperFaces(torch.utils.data.Dataset):
+    """The paper's real data as ``{"image", "labels"}`` items at ``size`` px (Sec. 4.1):
+    CelebAMask-HQ (train: first 28,000, test: last 2,000), FFHQ with parsed masks in
+    ``label_dir`` (evaluation: first 2,000), LaPa (train 19,770 / test 1,930 after dropping
+    low-resolution images; ``min_size``)."""
+
+    def __init__(
+        self,
+        name: str,
+        root: str,
+        split: str = "train",
+        size: int = 256,
+        label_dir: str | None = None,
+        min_size: int | None = None,
+    ) -> None:
+        from maskstyle.data import loaders
+
+        if name == "celebamask_hq":
+            self.data = loaders.CelebAMaskHQ(root, split=split, size=size, attributes=False)
+        elif name == "ffhq":
+            if label_dir is None:
+                raise ValueError(
+                    "FFHQ has no masks: pass label_dir with one {k:05d}.png label map per "
+                    "image (the paper parses them with a DeepLab-v3 trained on CelebAMask-HQ)"
+                )
+            self.data = loaders.FFHQ(root, label_dir=label_dir, split=split, size=size)
+        elif name == "lapa":
+            self.data = loaders.LaPa(root, split=split, size=size, min_size=min_size)
+        else:
+            raise ValueError(f"name must be one of {PAPER_DATASETS}, got {name!r}")
+        self.name, self.split = name, split
+        self.provenance = {"dataset": name, "split": split, "size": size, "n": len(self.data)}
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        sample = self.data[index]
+        return {"image": sample["image"], "labels": sample["mask"].long()}
+
+
 __all__ = [
+    "PAPER_DATASETS",
     "REGION_GROUPS",
+    "PaperFaces",
     "cross_lighting_transfer",
     "group_mask",
     "group_regions",
