@@ -1,6 +1,11 @@
 """Harmonized regional style transfer and manipulation (Wang et al.): multi-scale encoder
 (Eqs. 1-2), regional style mapping (Eqs. 3, 6), multi-region style attention (Eqs. 4-5),
-SEAN generator, CNF style fine-tuning (Eqs. 7-8), and the SEAN-family baselines."""
+SEAN generator, CNF style fine-tuning (Eqs. 7-8), and the baselines (SEAN, ours w/o SA,
+ours w/o softmax, SPADE, CLADE, pix2pixHD-style instance pooling).
+
+Not implemented yet (the issue lists them "where feasible"): CLADE-ICPE's positional
+encoding, a GroupDNet-style grouped encoder, SEAN+DoveNet harmonisation, and the
+StarGAN-v2 / GroupDNet mapping variants of Table 5."""
 
 from maskstyle._lazy import lazy_exports
 
