@@ -76,19 +76,22 @@ def test_training_cli_writes_a_model_that_reloads_and_knows_its_settings(tmp_pat
 
     args = (
         "--method ours --size 32 --num-up 2 --ngf 4 --encoder-ngf 4 --style-dim 4 --faces 4 "
-        "--steps 2 --batch-size 2"
+        "--steps 2 --batch-size 2 --vgg-layers relu1_1,relu2_1 --ndf 8"
     ).split() + ["--out", str(tmp_path / "run")]
     summary = main(args)
     assert summary["settings"]["method"] == "ours"
     assert set(summary["final"]) >= {"d_hinge", "g_hinge", "feat_match", "vgg"}
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert saved["settings"]["architecture"]["style_dim"] == 4
+    assert list(saved["settings"]["vgg_layers"]) == ["relu1_1", "relu2_1"]
     model = load_trained(tmp_path / "run")
     x = torch.rand(1, 3, 32, 32)
     m = torch.randint(0, 19, (1, 32, 32))
     assert model(x, m).shape == (1, 3, 32, 32)
     with pytest.raises(SettingsMismatch):
         main([*args[:-2], "--l1", "1.0", "--steps", "3", "--out", str(tmp_path / "run")])
+    with pytest.raises(ValueError, match="unknown VGG layers"):
+        main([*args[:-2], "--vgg-layers", "relu9_9", "--out", str(tmp_path / "other")])
     with pytest.raises(FileNotFoundError, match="train first"):
         load_trained(tmp_path / "missing")
 

@@ -94,8 +94,10 @@ class MultiScaleStyleEncoder(nn.Module):
             ]
         )
         widths = (ngf, 2 * ngf, 4 * ngf, 8 * ngf)
+        # SEAN ("last") uses F_5 only: no projections to train or store.
         self.projections = nn.ModuleList(
-            nn.Sequential(_sn(nn.Conv2d(w, style_dim, 1), spectral), nn.Tanh()) for w in widths
+            nn.Sequential(_sn(nn.Conv2d(w, style_dim, 1), spectral), nn.Tanh())
+            for w in (widths if fusion != "last" else ())
         )
         k = len(self.layers)
         # Eq. 1's learnable scalars a_i; equal at start (softmax -> 1/K each).
@@ -112,7 +114,8 @@ class MultiScaleStyleEncoder(nn.Module):
         return F.one_hot(torch.tensor(len(self.layers) - 1), len(self.layers)).to(self.scale_logits)
 
     def features(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """``[F_1 .. F_K]`` resized to the last layer's size, each ``[B, style_dim, h, w]``."""
+        """``[F_1 .. F_K]`` resized to the last layer's size, each ``[B, style_dim, h, w]``
+        (``[F_5]`` alone for ``fusion="last"``)."""
         raw, h = [], images
         for layer in self.layers:
             h = layer(h)

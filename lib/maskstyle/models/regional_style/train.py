@@ -119,13 +119,18 @@ def train_regional_style(
     batch_size: int = 4,
     l1: float = 0.0,
     vgg_weights: str = "random",
+    vgg_layers: tuple[str, ...] | None = None,
+    ndf: int = 32,
     seed: int = 0,
     fresh: bool = False,
     log_every: int = 10,
     checkpoint_every: int = 500,
     progress: bool | str = True,
 ):
-    """Alternating D/G training (:class:`maskstyle.gan.AlternatingGANStep`); returns history."""
+    """Alternating D/G training (:class:`maskstyle.gan.AlternatingGANStep`); returns history.
+
+    ``vgg_layers`` restricts the perceptual loss to some of SPADE's layers (default: all
+    five, relu1_1..relu5_1, SPADE's weights); ``ndf`` is the discriminator width."""
     from maskstyle.gan import (
         AlternatingGANStep,
         PerceptualLoss,
@@ -134,11 +139,16 @@ def train_regional_style(
         generator_loss,
         ttur_pair,
     )
+    from maskstyle.gan.perceptual import SPADE_LAYER_WEIGHTS
     from maskstyle.train import ResumableLoader, ResumableSampler, Trainer
 
     num_classes = getattr(model, "num_classes", None) or model.config.num_classes
-    disc = build_discriminator(num_classes)
-    vgg = PerceptualLoss(weights=vgg_weights, seed=seed)
+    disc = build_discriminator(num_classes, ndf)
+    unknown = sorted(set(vgg_layers or ()) - set(SPADE_LAYER_WEIGHTS))
+    if unknown:
+        raise ValueError(f"unknown VGG layers {unknown}; choose from {list(SPADE_LAYER_WEIGHTS)}")
+    layers = None if vgg_layers is None else {k: SPADE_LAYER_WEIGHTS[k] for k in vgg_layers}
+    vgg = PerceptualLoss(layer_weights=layers, weights=vgg_weights, seed=seed)
     vgg.requires_grad_(False)
     opt_g, opt_d = ttur_pair(model.parameters(), disc.parameters(), LR_G, LR_D, betas=BETAS)
     loader = ResumableLoader(
@@ -289,6 +299,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--l1", type=float, default=0.0, help="L1 reconstruction weight (paper 0)")
     p.add_argument("--vgg-weights", default="random", help="VGG19: random|imagenet|path")
+    p.add_argument(
+        "--vgg-layers", default=None,
+        help="comma-separated VGG layers for the perceptual loss (default: relu1_1..relu5_1)",
+    )  # fmt: skip
+    p.add_argument("--ndf", type=int, default=32, help="discriminator width (SPADE: 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fresh", action="store_true", help="discard checkpoints in --out")
     p.add_argument("--log-every", type=int, default=10)
@@ -313,15 +328,18 @@ def main(argv: list[str] | None = None) -> dict:
         "z_dim": args.style_dim,
     }  # fmt: skip
     model = build_model(args.method, **architecture)
+    vgg_layers = None if args.vgg_layers is None else tuple(args.vgg_layers.split(","))
     dataset = FaceWorldStyleSet(args.faces, args.size, args.seed)
     settings = {
         "method": args.method, "architecture": architecture, "data": dataset.provenance,
         "batch_size": args.batch_size, "l1": args.l1, "fm": FM_WEIGHT, "vgg": VGG_WEIGHT,
-        "vgg_weights": args.vgg_weights, "lr_g": LR_G, "lr_d": LR_D, "seed": args.seed,
+        "vgg_weights": args.vgg_weights, "vgg_layers": vgg_layers, "ndf": args.ndf,
+        "lr_g": LR_G, "lr_d": LR_D, "seed": args.seed,
     }  # fmt: skip
     history = train_regional_style(
         model, dataset, args.steps, args.out, settings, batch_size=args.batch_size,
-        l1=args.l1, vgg_weights=args.vgg_weights, seed=args.seed, fresh=args.fresh,
+        l1=args.l1, vgg_weights=args.vgg_weights, vgg_layers=vgg_layers, ndf=args.ndf,
+        seed=args.seed, fresh=args.fresh,
         log_every=args.log_every, checkpoint_every=args.checkpoint_every,
     )  # fmt: skip
     frame = history.to_frame()
