@@ -36,6 +36,12 @@ _EXPORTS = {
     "region_average_pool": ".region_pool",
     "highway_adain": ".highway_adain",
     "instance_norm": ".highway_adain",
+    "SPADE": ".spade",
+    "SPADEModulation": ".spade",
+    "CLADE": ".spade",
+    "param_free_norm": ".spade",
+    "SEAN": ".sean",
+    "RegionLinear": ".sean",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
