@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the browser tests (tests/browser/) need: Debian's chromium (apt) and, in the
 # project's .venv, Playwright for Python (drives that chromium; no browser download), Voila and
-# ipycanvas (also in pyproject.toml). Idempotent. Without apt or root it installs the Python
+# ipyevents (also in pyproject.toml). Idempotent. Without apt or root it installs the Python
 # packages, prints why chromium is missing, and exits 0: the browser tests then skip with a
 # message saying how to enable them.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 [ -x "$PY" ] || PY="${PYTHON:-python3}"
 
-"$PY" -m pip install -q --disable-pip-version-check -c constraints.txt playwright voila ipycanvas
+"$PY" -m pip install -q --disable-pip-version-check -c constraints.txt playwright voila ipyevents
 
 if command -v chromium >/dev/null 2>&1; then
     echo "setup_browser: chromium present: $(command -v chromium)"

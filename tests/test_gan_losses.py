@@ -23,9 +23,10 @@ def _sig(t):
 
 def test_standard_and_nonsaturating_by_hand():
     # -mean log sigma(real) - mean log(1 - sigma(fake))
-    d = -(math.log(_sig(2.0)) + math.log(_sig(-1.0))) / 2 - (
-        math.log(1 - _sig(0.5)) + math.log(1 - _sig(-3.0))
-    ) / 2
+    d = (
+        -(math.log(_sig(2.0)) + math.log(_sig(-1.0))) / 2
+        - (math.log(1 - _sig(0.5)) + math.log(1 - _sig(-3.0))) / 2
+    )
     for kind in ("standard", "nonsaturating"):
         assert discriminator_loss(REAL, FAKE, kind).item() == pytest.approx(d, rel=1e-6)
     g_minimax = (math.log(1 - _sig(0.5)) + math.log(1 - _sig(-3.0))) / 2
@@ -79,8 +80,9 @@ def test_gradient_penalty_quadratic_critic_by_hand():
     # D(x) = 0.5 ||x||^2: grad = x^ = eps r + (1 - eps) f
     real = torch.tensor([[2.0, 0.0]]).view(1, 2, 1, 1)
     fake = torch.tensor([[0.0, 0.0]]).view(1, 2, 1, 1)
-    gp = gradient_penalty(lambda x: 0.5 * x.square().sum(), real, fake, weight=1.0,
-                          eps=torch.tensor([0.25]))
+    gp = gradient_penalty(
+        lambda x: 0.5 * x.square().sum(), real, fake, weight=1.0, eps=torch.tensor([0.25])
+    )
     # x^ = (0.5, 0): ||grad|| = 0.5, (0.5 - 1)^2 = 0.25
     assert gp.item() == pytest.approx(0.25)
 

@@ -20,8 +20,10 @@ def test_perceptual_loss_matches_direct_features():
     loss = PerceptualLoss({"relu1_1": 0.5, "relu2_1": 2.0}, vgg=vgg)
     x, y = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
     fx, fy = vgg(x), vgg(y)
-    expected = 0.5 * (fx["relu1_1"] - fy["relu1_1"]).abs().mean() + 2.0 * (
-        fx["relu2_1"] - fy["relu2_1"]).abs().mean()
+    expected = (
+        0.5 * (fx["relu1_1"] - fy["relu1_1"]).abs().mean()
+        + 2.0 * (fx["relu2_1"] - fy["relu2_1"]).abs().mean()
+    )
     assert loss(x, y).item() == pytest.approx(expected.item(), rel=1e-5)
     assert loss(x, x).item() == 0.0
     with pytest.raises(ValueError, match="does not return layers"):
@@ -36,7 +38,7 @@ def test_exponential_schedule_and_rmsprop():
     for _ in range(5):
         opt.step()
         sched.step()
-    assert opt.param_groups[0]["lr"] == pytest.approx(5e-5 * 0.8 ** 0.5)
+    assert opt.param_groups[0]["lr"] == pytest.approx(5e-5 * 0.8**0.5)
 
 
 def test_ttur_pair_learning_rates():
@@ -71,9 +73,14 @@ def _toy():
 def test_alternating_step_counts_clips_and_freezes_d():
     g, d, d_loss, g_loss, calls = _toy()
     step = AlternatingGANStep(
-        d_loss=d_loss, g_loss=g_loss, d_optimizer=torch.optim.SGD(d.parameters(), lr=1.0),
-        g_optimizer=torch.optim.SGD(g.parameters(), lr=0.1), discriminators=[d],
-        n_critic=3, clip=0.01, g_every=2,
+        d_loss=d_loss,
+        g_loss=g_loss,
+        d_optimizer=torch.optim.SGD(d.parameters(), lr=1.0),
+        g_optimizer=torch.optim.SGD(g.parameters(), lr=0.1),
+        discriminators=[d],
+        n_critic=3,
+        clip=0.01,
+        g_every=2,
     )
     d_before = [p.detach().clone() for p in d.parameters()]
     out = step(torch.rand(4, 2), 0)
@@ -90,8 +97,11 @@ def test_official_genegan_schedule():
     assert [official_genegan_d_steps(t) for t in (0, 1, 499, 500, 501)] == [100, 1, 1, 100, 1]
     g, d, d_loss, g_loss, calls = _toy()
     step = AlternatingGANStep(
-        d_loss=d_loss, g_loss=g_loss, d_optimizer=torch.optim.SGD(d.parameters(), lr=0.1),
-        g_optimizer=torch.optim.SGD(g.parameters(), lr=0.1), discriminators=[d],
+        d_loss=d_loss,
+        g_loss=g_loss,
+        d_optimizer=torch.optim.SGD(d.parameters(), lr=0.1),
+        g_optimizer=torch.optim.SGD(g.parameters(), lr=0.1),
+        discriminators=[d],
         d_steps=lambda t: official_genegan_d_steps(t, every=3, burst=4),
     )
     for t in range(4):
@@ -103,15 +113,31 @@ def test_alternating_step_with_trainer(tmp_path):
     from maskstyle.train import Trainer
 
     g, d, d_loss, g_loss, _ = _toy()
-    opt_d, opt_g = (torch.optim.SGD(d.parameters(), lr=0.1),
-                    torch.optim.SGD(g.parameters(), lr=0.1))
-    step = AlternatingGANStep(d_loss=d_loss, g_loss=g_loss, d_optimizer=opt_d,
-                              g_optimizer=opt_g, discriminators=[d])
+    opt_d, opt_g = (
+        torch.optim.SGD(d.parameters(), lr=0.1),
+        torch.optim.SGD(g.parameters(), lr=0.1),
+    )
+    step = AlternatingGANStep(
+        d_loss=d_loss, g_loss=g_loss, d_optimizer=opt_d, g_optimizer=opt_g, discriminators=[d]
+    )
     data = iter(lambda: torch.ones(2, 2), None)
-    history = Trainer(models={"g": g, "d": d}, optimizers={"g": opt_g, "d": opt_d},
-                      step_fn=step, data=data, total_steps=4, out_dir=tmp_path, log_every=1,
-                      progress=False).run()
+    history = Trainer(
+        models={"g": g, "d": d},
+        optimizers={"g": opt_g, "d": opt_d},
+        step_fn=step,
+        data=data,
+        total_steps=4,
+        out_dir=tmp_path,
+        log_every=1,
+        progress=False,
+    ).run()
     assert set(history.terms) == {"d", "g"} and len(history.rows) == 4
     with pytest.raises(ValueError, match="n_critic"):
-        AlternatingGANStep(d_loss=d_loss, g_loss=g_loss, d_optimizer=opt_d, g_optimizer=opt_g,
-                           discriminators=[d], n_critic=0)
+        AlternatingGANStep(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_optimizer=opt_d,
+            g_optimizer=opt_g,
+            discriminators=[d],
+            n_critic=0,
+        )

@@ -68,8 +68,14 @@ def celeba_root(tmp_path):
     for name, values in rows.items():  # columns 8, 9, 11: Black, Blond, Brown_Hair
         values[[8, 9, 11]] = [name != "000004.jpg", False, False]  # LOMIT drops 000004
     _attr_file(tmp_path / "list_attr_celeba.txt", CELEBA_ATTRS, rows)
-    partition = ["000001.jpg 0", "000002.jpg 0", "000003.jpg 1", "000004.jpg 2",
-                 "000005.jpg 2", "000006.jpg 0"]
+    partition = [
+        "000001.jpg 0",
+        "000002.jpg 0",
+        "000003.jpg 1",
+        "000004.jpg 2",
+        "000005.jpg 2",
+        "000006.jpg 0",
+    ]
     (tmp_path / "list_eval_partition.txt").write_text("\n".join(partition) + "\n")
     return tmp_path, rows
 
@@ -89,10 +95,14 @@ def test_celeba_sample_schema_and_attributes(celeba_root):
 
 def test_celeba_official_split(celeba_root):
     root, _ = celeba_root
-    names = {s: [Path(p).name for p in CelebA(root, split=s).files]
-             for s in ("train", "valid", "test")}
-    assert names == {"train": ["000001.jpg", "000002.jpg", "000006.jpg"],
-                     "valid": ["000003.jpg"], "test": ["000004.jpg", "000005.jpg"]}
+    names = {
+        s: [Path(p).name for p in CelebA(root, split=s).files] for s in ("train", "valid", "test")
+    }
+    assert names == {
+        "train": ["000001.jpg", "000002.jpg", "000006.jpg"],
+        "valid": ["000003.jpg"],
+        "test": ["000004.jpg", "000005.jpg"],
+    }
 
 
 def test_celeba_lomit_split(celeba_root, monkeypatch):
@@ -258,8 +268,10 @@ def test_synth_writer_output_loads(tmp_path):
 def ffhq_root(tmp_path):
     labels = {}
     for k in (0, 1, 2000):
-        _save(_rgb(16, 16, k), tmp_path / "images1024x1024" / f"{k // 1000 * 1000:05d}" /
-              f"{k:05d}.png")
+        _save(
+            _rgb(16, 16, k),
+            tmp_path / "images1024x1024" / f"{k // 1000 * 1000:05d}" / f"{k:05d}.png",
+        )
         labels[k] = np.random.default_rng(k).integers(0, NUM_CLASSES, (16, 16), dtype=np.uint8)
         _save(labels[k], tmp_path / "labels" / f"{k:05d}.png", mode="L")
     return tmp_path, labels
@@ -295,10 +307,19 @@ def test_ffhq_bad_label_maps(ffhq_root):
 
 
 def test_lapa_mapping_by_name():
-    by_name = {"background": "background", "skin": "skin", "left eyebrow": "l_brow",
-               "right eyebrow": "r_brow", "left eye": "l_eye", "right eye": "r_eye",
-               "nose": "nose", "upper lip": "u_lip", "inner mouth": "mouth",
-               "lower lip": "l_lip", "hair": "hair"}
+    by_name = {
+        "background": "background",
+        "skin": "skin",
+        "left eyebrow": "l_brow",
+        "right eyebrow": "r_brow",
+        "left eye": "l_eye",
+        "right eye": "r_eye",
+        "nose": "nose",
+        "upper lip": "u_lip",
+        "inner mouth": "mouth",
+        "lower lip": "l_lip",
+        "hair": "hair",
+    }
     from maskstyle.data.loaders.lapa import LAPA_CLASSES
 
     assert list(LAPA_TO_CELEBAMASK) == [LABEL_INDEX[by_name[c]] for c in LAPA_CLASSES]

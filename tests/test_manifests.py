@@ -24,11 +24,22 @@ from maskstyle.data.manifests import (
 )
 
 EXPECTED = {
-    "celeba", "celebamask_hq", "ffhq", "lapa", "fpb", "coco2017", "painter_by_numbers",
-    "multi_pie", "emotionet", "wider_face",
+    "celeba",
+    "celebamask_hq",
+    "ffhq",
+    "lapa",
+    "fpb",
+    "coco2017",
+    "painter_by_numbers",
+    "multi_pie",
+    "emotionet",
+    "wider_face",
 }
 PAPERS = {
-    "lomit", "genegan", "lrnet", "harmonized_regional_style_transfer",
+    "lomit",
+    "genegan",
+    "lrnet",
+    "harmonized_regional_style_transfer",
     "fast_semantic_style_transfer",
 }
 
@@ -40,8 +51,13 @@ def _write_image(path: Path, size: int = 16, seed: int = 0) -> None:
 
 
 def _fake_celeba(root: Path, n: int = 3) -> Path:
-    for name in ("list_attr_celeba.txt", "list_eval_partition.txt", "identity_CelebA.txt",
-                 "list_bbox_celeba.txt", "list_landmarks_align_celeba.txt"):
+    for name in (
+        "list_attr_celeba.txt",
+        "list_eval_partition.txt",
+        "identity_CelebA.txt",
+        "list_bbox_celeba.txt",
+        "list_landmarks_align_celeba.txt",
+    ):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(f"fake {name}\n")
     for k in range(1, n + 1):
@@ -58,9 +74,15 @@ def custom_manifests(tmp_path, monkeypatch):
 
     def write(name: str, layout: list[dict]) -> str:
         manifest = {
-            "name": name, "title": name, "what": "a test set", "homepage": "https://example.org",
-            "licence": "test", "citation": "none", "obtain": ["make it"],
-            "used_by": [{"paper": "lrnet", "use": "test"}], "layout": layout,
+            "name": name,
+            "title": name,
+            "what": "a test set",
+            "homepage": "https://example.org",
+            "licence": "test",
+            "citation": "none",
+            "obtain": ["make it"],
+            "used_by": [{"paper": "lrnet", "use": "test"}],
+            "layout": layout,
         }
         (folder / f"{name}.yaml").write_text(yaml.safe_dump(manifest))
         return name
@@ -105,7 +127,11 @@ def test_paper_split_facts():
     assert "1,930" in lapa["splits"]["harmonized_regional_style_transfer"]
     assert load_manifest("celeba")["counts"]["images"] == 202599
     assert load_manifest("wider_face")["counts"] == {
-        "train": 12880, "val": 3226, "test": 16097, "events": 61}
+        "train": 12880,
+        "val": 3226,
+        "test": 16097,
+        "events": 61,
+    }
     assert "not public" in load_manifest("fpb")["homepage"]
 
 
@@ -178,10 +204,13 @@ def test_checksums_counts_and_corrupt_images(tmp_path, custom_manifests):
     for k in range(3):
         _write_image(data / "imgs" / f"{k}.png", seed=k)
     good = hashlib.md5(b"hello\n").hexdigest()
-    name = custom_manifests("toy", [
-        {"kind": "file", "path": "index.txt", "md5": good},
-        {"kind": "dir", "path": "imgs", "glob": "*.png", "count": 3, "sample": 3},
-    ])
+    name = custom_manifests(
+        "toy",
+        [
+            {"kind": "file", "path": "index.txt", "md5": good},
+            {"kind": "dir", "path": "imgs", "glob": "*.png", "count": 3, "sample": 3},
+        ],
+    )
     assert verify_dataset(name, data, full=True).ok
 
     (data / "index.txt").write_text("hello!\n")

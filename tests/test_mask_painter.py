@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -142,14 +143,18 @@ def test_widget_headless_stroke_undo_reset_and_callback():
     labels = base_map()
     image = torch.rand(3, H, W)
     painter = MaskPainter(image, labels, label="hair", brush=2, display_size=60)
-    assert painter.scale == 4 and painter.canvas.width == W * 4
+    assert painter.scale == 4
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(painter.view.value)).size == (W * 4, H * 4)
     calls = []
     painter.on_edit(lambda p: calls.append(p.label_map().clone()))
     # a mouse drag in canvas pixels: (x, y) = ((j + 0.5) * scale, (i + 0.5) * scale)
-    painter._mouse_down(6.5 * 4, 5.5 * 4)
-    painter._mouse_move(9.5 * 4, 5.5 * 4)
+    painter._on_event({"type": "mousedown", "dataX": 6.5 * 4, "dataY": 5.5 * 4})
+    painter._on_event({"type": "mousemove", "dataX": 9.5 * 4, "dataY": 5.5 * 4})
     assert not calls  # committed on mouse up, not while dragging
-    painter._mouse_up(9.5 * 4, 5.5 * 4)
+    assert painter.state.edited_pixels == 0 and "hair" not in painter.info.value
+    painter._on_event({"type": "mouseup", "dataX": 9.5 * 4, "dataY": 5.5 * 4})
     expected = np.where(brute_footprint((H, W), [(6, 5), (9, 5)], 2), LABEL_INDEX["hair"], labels)
     assert len(calls) == 1
     out = painter.label_map()

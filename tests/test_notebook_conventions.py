@@ -36,9 +36,10 @@ def test_notebooks_are_lint_clean():
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (pip install -e '.[dev]')")
     result = subprocess.run(
-        [ruff, "check", "--no-cache", "--ignore", "E402",
-         *map(str, COMMITTED)],
-        capture_output=True, text=True, cwd=NOTEBOOKS.parent,
+        [ruff, "check", "--no-cache", "--ignore", "E402", *map(str, COMMITTED)],
+        capture_output=True,
+        text=True,
+        cwd=NOTEBOOKS.parent,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -57,8 +58,11 @@ def _good(**overrides):
         comments={"size": "image side in pixels"},
         cells=[
             "from maskstyle import workbook\nprint(profile, seed, size)",
-            ("markdown", "Each patch is replaced by its nearest style patch:\n\n"
-                         "$$ \\phi(x) = \\arg\\max_j \\langle x, s_j \\rangle \\tag{3} $$"),
+            (
+                "markdown",
+                "Each patch is replaced by its nearest style patch:\n\n"
+                "$$ \\phi(x) = \\arg\\max_j \\langle x, s_j \\rangle \\tag{3} $$",
+            ),
             ("markdown", "**What you should see:** the hair takes the style's texture."),
             "workbook.expect_artifacts(output_dir, ['a'])",
         ],

@@ -43,8 +43,19 @@ def _centre(mask: torch.Tensor, label: int) -> tuple[float, float]:
 def test_astronaut_has_every_face_part(astronaut, astronaut_mask):
     mask = astronaut_mask
     assert mask.dtype == torch.int64 and mask.shape == astronaut.shape[:2]
-    for name in ("skin", "l_eye", "r_eye", "l_brow", "r_brow", "nose", "u_lip", "l_lip",
-                 "hair", "neck", "cloth"):
+    for name in (
+        "skin",
+        "l_eye",
+        "r_eye",
+        "l_brow",
+        "r_brow",
+        "nose",
+        "u_lip",
+        "l_lip",
+        "hair",
+        "neck",
+        "cloth",
+    ):
         assert (mask == L[name]).sum() > 20, name
     assert int(mask.max()) < 19 and int(mask.min()) == 0
 
@@ -57,8 +68,12 @@ def test_astronaut_part_geometry(astronaut_mask):
     mouth_y = _centre(mask, L["l_lip"])[1]
     assert brows_y < eyes_y < nose_y < mouth_y
     assert _centre(mask, L["u_lip"])[1] < _centre(mask, L["l_lip"])[1]
-    assert _centre(mask, L["hair"])[1] < _centre(mask, L["skin"])[1] < _centre(
-        mask, L["neck"])[1] < _centre(mask, L["cloth"])[1]
+    assert (
+        _centre(mask, L["hair"])[1]
+        < _centre(mask, L["skin"])[1]
+        < _centre(mask, L["neck"])[1]
+        < _centre(mask, L["cloth"])[1]
+    )
     # default sides="subject": the person's left parts lie on the image's right
     assert _centre(mask, L["l_eye"])[0] > _centre(mask, L["r_eye"])[0]
     assert _centre(mask, L["l_brow"])[0] > _centre(mask, L["r_brow"])[0]
@@ -111,8 +126,7 @@ def test_contour_chaining_and_arcs():
 
 def test_import_maskstyle_data_does_not_import_mediapipe():
     code = "import sys, maskstyle.data; print('mediapipe' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 

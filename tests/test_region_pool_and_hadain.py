@@ -51,8 +51,12 @@ def test_region_average_pool_is_differentiable_and_checks_inputs():
 
 def _params(b, c, seed):
     g = torch.Generator().manual_seed(seed)
-    return [torch.rand(b, c, generator=g) + 0.5, torch.randn(b, c, generator=g),
-            torch.rand(b, c, generator=g) + 0.5, torch.randn(b, c, generator=g)]
+    return [
+        torch.rand(b, c, generator=g) + 0.5,
+        torch.randn(b, c, generator=g),
+        torch.rand(b, c, generator=g) + 0.5,
+        torch.randn(b, c, generator=g),
+    ]
 
 
 def test_hadain_with_full_and_empty_masks_is_adain_with_fg_or_bg_parameters():
@@ -83,8 +87,9 @@ def test_hadain_matches_the_formula_on_random_inputs():
         for c in range(6):
             x = content[b, c]
             normed = (x - x.mean()) / (x.var(unbiased=False) + 1e-5).sqrt()
-            want = (mask[b, 0] * (fg_gamma[b, c] * normed + fg_beta[b, c])
-                    + (1 - mask[b, 0]) * (bg_gamma[b, c] * normed + bg_beta[b, c]))
+            want = mask[b, 0] * (fg_gamma[b, c] * normed + fg_beta[b, c]) + (1 - mask[b, 0]) * (
+                bg_gamma[b, c] * normed + bg_beta[b, c]
+            )
             torch.testing.assert_close(out[b, c], want)
 
 

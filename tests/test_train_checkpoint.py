@@ -60,8 +60,11 @@ def test_resume_gives_bit_identical_losses(tmp_path):
     model, optimizer, scheduler = fresh_run(seed=0)
     first_half = train_steps(model, optimizer, scheduler, steps // 2)
     path = save_checkpoint(
-        checkpoint_path(tmp_path, steps // 2), models={"net": model},
-        optimizers={"adam": optimizer}, schedulers={"lr": scheduler}, step=steps // 2,
+        checkpoint_path(tmp_path, steps // 2),
+        models={"net": model},
+        optimizers={"adam": optimizer},
+        schedulers={"lr": scheduler},
+        step=steps // 2,
         extra={"note": "half"},
     )
     # A "new process": different seed, different initial weights, fresh optimiser state.
@@ -81,14 +84,18 @@ def test_without_restoring_the_rng_the_losses_differ(tmp_path):
     """The exact-resume test above can fail: skipping the RNG restore breaks equality."""
     model, optimizer, scheduler = fresh_run(seed=0)
     train_steps(model, optimizer, scheduler, 2)
-    states = {"models": {"net": model}, "optimizers": {"adam": optimizer},
-              "schedulers": {"lr": scheduler}}
+    states = {
+        "models": {"net": model},
+        "optimizers": {"adam": optimizer},
+        "schedulers": {"lr": scheduler},
+    }
     path = save_checkpoint(tmp_path / "c.pt", **states, step=2)
     expected = train_steps(model, optimizer, scheduler, 2)
 
     model, optimizer, scheduler = fresh_run(seed=7)
-    load_checkpoint(path, {"net": model}, {"adam": optimizer}, schedulers={"lr": scheduler},
-                    restore_rng=False)
+    load_checkpoint(
+        path, {"net": model}, {"adam": optimizer}, schedulers={"lr": scheduler}, restore_rng=False
+    )
     assert train_steps(model, optimizer, scheduler, 2) != expected
     load_checkpoint(path, {"net": model}, {"adam": optimizer}, schedulers={"lr": scheduler})
     assert train_steps(model, optimizer, scheduler, 2) == expected
@@ -110,13 +117,20 @@ def test_generators_and_stateful_objects_are_restored(tmp_path):
     position = Position()
     position.value = 17
     model = make_model()
-    path = save_checkpoint(tmp_path / "c.pt", models={"m": model}, optimizers={},
-                           generators={"loader": generator}, stateful={"data": position}, step=1)
+    path = save_checkpoint(
+        tmp_path / "c.pt",
+        models={"m": model},
+        optimizers={},
+        generators={"loader": generator},
+        stateful={"data": position},
+        step=1,
+    )
     expected = torch.rand(4, generator=generator)
 
     other, restored_position = torch.Generator().manual_seed(99), Position()
-    load_checkpoint(path, {"m": model}, generators={"loader": other},
-                    stateful={"data": restored_position})
+    load_checkpoint(
+        path, {"m": model}, generators={"loader": other}, stateful={"data": restored_position}
+    )
     assert torch.equal(torch.rand(4, generator=other), expected)
     assert restored_position.value == 17
 
@@ -157,8 +171,9 @@ def test_latest_checkpoint_is_highest_step_not_newest_file(tmp_path):
     assert latest_checkpoint(tmp_path / "missing") is None
     model = make_model()
     for step in (20, 100, 3):  # written out of order
-        save_checkpoint(checkpoint_path(tmp_path, step), models={"m": model}, optimizers={},
-                        step=step)
+        save_checkpoint(
+            checkpoint_path(tmp_path, step), models={"m": model}, optimizers={}, step=step
+        )
     (tmp_path / "notes.pt").write_bytes(b"")
     (tmp_path / ".checkpoint-000000200.pt.abc.tmp").write_bytes(b"")
     assert latest_checkpoint(tmp_path) == checkpoint_path(tmp_path, 100)
@@ -168,8 +183,13 @@ def test_latest_checkpoint_is_highest_step_not_newest_file(tmp_path):
 def test_keep_last_rotation(tmp_path):
     model = make_model()
     for step in range(1, 6):
-        save_checkpoint(checkpoint_path(tmp_path, step), models={"m": model}, optimizers={},
-                        step=step, keep_last=2)
+        save_checkpoint(
+            checkpoint_path(tmp_path, step),
+            models={"m": model},
+            optimizers={},
+            step=step,
+            keep_last=2,
+        )
     assert [s for s, _ in list_checkpoints(tmp_path)] == [4, 5]
     assert prune_checkpoints(tmp_path, 1) == [checkpoint_path(tmp_path, 4)]
     with pytest.raises(ValueError, match="keep_last"):
@@ -204,8 +224,9 @@ def test_error_paths(tmp_path):
     with pytest.raises(KeyError, match=r"no 'D' among its models \(it holds \['G'\]\)"):
         load_checkpoint(path, {"D": model})
     with pytest.raises(TypeError, match="extra must hold only plain values"):
-        save_checkpoint(tmp_path / "c.pt", models={"m": model}, optimizers={}, step=0,
-                        extra={"path": tmp_path})
+        save_checkpoint(
+            tmp_path / "c.pt", models={"m": model}, optimizers={}, step=0, extra={"path": tmp_path}
+        )
     torch.save({"state": 1}, tmp_path / "foreign.pt")
     with pytest.raises(ValueError, match="not a maskstyle.checkpoint"):
         load_checkpoint(tmp_path / "foreign.pt", {"m": model})
@@ -221,8 +242,9 @@ def test_each_rank_gets_its_own_rng_state_back(tmp_path, monkeypatch):
         states.append(rng_state())
         draws.append((torch.rand(2), np.random.random(), random.random()))  # noqa: NPY002
     model = make_model()
-    path = save_checkpoint(tmp_path / "c.pt", models={"m": model}, optimizers={}, step=1,
-                           rng_per_rank=states)
+    path = save_checkpoint(
+        tmp_path / "c.pt", models={"m": model}, optimizers={}, step=1, rng_per_rank=states
+    )
     monkeypatch.setattr(checkpoint_module, "get_world_size", lambda: 2)
     for rank in (1, 0):
         monkeypatch.setattr(checkpoint_module, "get_rank", lambda rank=rank: rank)

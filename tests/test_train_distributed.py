@@ -18,8 +18,16 @@ from maskstyle.train import distributed
 from maskstyle.train.checkpoint import list_checkpoints
 from maskstyle.train.example_ddp import main as example_main
 
-TORCHRUN_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT",
-                "LOCAL_WORLD_SIZE", "GROUP_RANK", "TORCHELASTIC_RUN_ID")
+TORCHRUN_ENV = (
+    "RANK",
+    "WORLD_SIZE",
+    "LOCAL_RANK",
+    "MASTER_ADDR",
+    "MASTER_PORT",
+    "LOCAL_WORLD_SIZE",
+    "GROUP_RANK",
+    "TORCHELASTIC_RUN_ID",
+)
 
 
 def free_port() -> int:
@@ -31,10 +39,23 @@ def free_port() -> int:
 def torchrun(out_dir, steps: int) -> None:
     env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_ENV}
     env.update(OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-               "--master_addr=127.0.0.1", f"--master_port={free_port()}",
-               "-m", "maskstyle.train.example_ddp", "--steps", str(steps), "--out",
-               str(out_dir), "--no-progress", "--checkpoint-every", "5"]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_addr=127.0.0.1",
+        f"--master_port={free_port()}",
+        "-m",
+        "maskstyle.train.example_ddp",
+        "--steps",
+        str(steps),
+        "--out",
+        str(out_dir),
+        "--no-progress",
+        "--checkpoint-every",
+        "5",
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=100)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -69,11 +90,13 @@ def test_two_gloo_ranks_train_like_one_process_and_resume(tmp_path):
     payload = torch.load(checkpoints[-1][1], weights_only=True)
     assert (payload["rank"], payload["world_size"]) == (0, 2)  # written by rank 0
     assert len(payload["rng_per_rank"]) == 2
-    single_payload = torch.load(single_dir / "checkpoints" / checkpoints[-1][1].name,
-                                weights_only=True)
+    single_payload = torch.load(
+        single_dir / "checkpoints" / checkpoints[-1][1].name, weights_only=True
+    )
     for name, value in payload["models"]["mlp"].items():
-        torch.testing.assert_close(value, single_payload["models"]["mlp"][name], rtol=1e-4,
-                                   atol=1e-6)
+        torch.testing.assert_close(
+            value, single_payload["models"]["mlp"][name], rtol=1e-4, atol=1e-6
+        )
     leftovers = [p.name for p in ddp_dir.rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
 

@@ -17,8 +17,12 @@ def test_finite_losses_come_back_as_floats():
 
 
 def test_error_names_step_terms_and_values():
-    losses = {"rec": torch.tensor(0.5), "adv": torch.tensor(float("nan")),
-              "gp": torch.tensor(float("inf")), "cls": 1.0}
+    losses = {
+        "rec": torch.tensor(0.5),
+        "adv": torch.tensor(float("nan")),
+        "gp": torch.tensor(float("inf")),
+        "cls": 1.0,
+    }
     with pytest.raises(NonFiniteLossError) as caught:
         check_finite(losses, step=42)
     error = caught.value

@@ -29,14 +29,20 @@ def make_loader(size=10, batch_size=3, seed=4, **sampler_kwargs) -> ResumableLoa
     return ResumableLoader(DataLoader(IndexDataset(size), batch_size=batch_size, sampler=sampler))
 
 
-@pytest.mark.parametrize("size, replicas, drop_last", [(10, 1, False), (10, 3, False),
-                                                       (10, 3, True)])
+@pytest.mark.parametrize(
+    "size, replicas, drop_last", [(10, 1, False), (10, 3, False), (10, 3, True)]
+)
 def test_order_matches_torch_distributed_sampler(size, replicas, drop_last):
     for rank in range(replicas):
-        ours = ResumableSampler(size, seed=7, num_replicas=replicas, rank=rank,
-                                drop_last=drop_last)
-        reference = DistributedSampler(IndexDataset(size), num_replicas=replicas, rank=rank,
-                                       shuffle=True, seed=7, drop_last=drop_last)
+        ours = ResumableSampler(size, seed=7, num_replicas=replicas, rank=rank, drop_last=drop_last)
+        reference = DistributedSampler(
+            IndexDataset(size),
+            num_replicas=replicas,
+            rank=rank,
+            shuffle=True,
+            seed=7,
+            drop_last=drop_last,
+        )
         for epoch in (0, 3):
             ours.set_epoch(epoch)
             reference.set_epoch(epoch)
@@ -55,13 +61,16 @@ def test_epochs_differ_and_each_is_a_permutation():
 def test_ranks_together_hold_the_single_process_global_batch():
     size, world, per_rank_batch = 16, 2, 3
     single = ResumableSampler(size, seed=3, num_replicas=1, rank=0).epoch_indices(2)
-    shares = [ResumableSampler(size, seed=3, num_replicas=world, rank=r).epoch_indices(2)
-              for r in range(world)]
+    shares = [
+        ResumableSampler(size, seed=3, num_replicas=world, rank=r).epoch_indices(2)
+        for r in range(world)
+    ]
     global_batch = world * per_rank_batch
     for k in range(size // global_batch):
-        together = sorted(i for share in shares for i in share[k * per_rank_batch:
-                                                               (k + 1) * per_rank_batch])
-        assert together == sorted(single[k * global_batch:(k + 1) * global_batch])
+        together = sorted(
+            i for share in shares for i in share[k * per_rank_batch : (k + 1) * per_rank_batch]
+        )
+        assert together == sorted(single[k * global_batch : (k + 1) * global_batch])
 
 
 def test_resume_mid_epoch_continues_the_exact_order():

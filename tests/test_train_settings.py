@@ -32,7 +32,8 @@ def test_same_settings_resume_bit_exactly(tmp_path):
     for a, b in zip(ref_model.parameters(), model.parameters(), strict=True):
         assert torch.equal(a, b)
     assert json.loads((tmp_path / "b" / "settings.json").read_text()) == json.loads(
-        json.dumps(SETTINGS, sort_keys=True))
+        json.dumps(SETTINGS, sort_keys=True)
+    )
 
 
 def test_other_settings_are_refused_with_the_keys_and_the_fix(tmp_path):
@@ -70,8 +71,9 @@ def test_fresh_discards_the_old_run_and_trains_from_scratch(tmp_path):
     history = trainer.run()
     assert history.to_frame()["step"].tolist()[0] == 1  # trained from step 0 again
     ref_model = build(tmp_path / "ref2", total_steps=4, settings=changed)[1]
-    state = torch.load(list_checkpoints(tmp_path / "ref" / "checkpoints")[-1][1],
-                       weights_only=True)["models"]["mlp"]
+    state = torch.load(
+        list_checkpoints(tmp_path / "ref" / "checkpoints")[-1][1], weights_only=True
+    )["models"]["mlp"]
     ref_model.load_state_dict(state)
     for a, b in zip(ref_model.parameters(), model.parameters(), strict=True):
         assert torch.equal(a, b)
@@ -91,7 +93,9 @@ def test_check_settings_for_a_notebook_that_loads_a_trained_model(tmp_path):
 def test_settings_differences_normalises_tuples_and_reports_absent_keys():
     assert settings_differences({"size": [64, 64]}, {"size": (64, 64)}) == {}
     assert settings_differences({"a": 1}, {"b": 2}) == {
-        "a": (1, "<not recorded>"), "b": ("<not recorded>", 2)}
+        "a": (1, "<not recorded>"),
+        "b": ("<not recorded>", 2),
+    }
 
 
 def test_settings_given_twice_is_an_error(tmp_path):
@@ -121,10 +125,22 @@ def test_trainer_in_log_mode_prints_plain_lines(tmp_path, capsys, monkeypatch):
 def test_progress_true_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MASKSTYLE_PROGRESS", "log")
     model = torch.nn.Linear(1, 1)
-    trainer = Trainer(models={"m": model}, optimizers={}, step_fn=lambda b, s: {},
-                      data=[0], total_steps=1, out_dir=tmp_path)
+    trainer = Trainer(
+        models={"m": model},
+        optimizers={},
+        step_fn=lambda b, s: {},
+        data=[0],
+        total_steps=1,
+        out_dir=tmp_path,
+    )
     assert trainer.progress == "log"
     monkeypatch.delenv("MASKSTYLE_PROGRESS")
-    trainer = Trainer(models={"m": model}, optimizers={}, step_fn=lambda b, s: {},
-                      data=[0], total_steps=1, out_dir=tmp_path)
+    trainer = Trainer(
+        models={"m": model},
+        optimizers={},
+        step_fn=lambda b, s: {},
+        data=[0],
+        total_steps=1,
+        out_dir=tmp_path,
+    )
     assert trainer.progress == "bar"

@@ -27,8 +27,9 @@ def build(out_dir, total_steps, seed=0, crash_at=None, nan_at=None, **kwargs):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)
     data_rng = torch.Generator().manual_seed(11)
-    dataset = TensorDataset(torch.randn(10, 4, generator=data_rng),
-                            torch.randn(10, 1, generator=data_rng))
+    dataset = TensorDataset(
+        torch.randn(10, 4, generator=data_rng), torch.randn(10, 1, generator=data_rng)
+    )
     loader = DataLoader(dataset, batch_size=3, sampler=ResumableSampler(dataset, seed=5))
 
     def step_fn(batch, step):
@@ -43,10 +44,20 @@ def build(out_dir, total_steps, seed=0, crash_at=None, nan_at=None, **kwargs):
         reg = loss.detach() * (float("nan") if step == nan_at else 0.5)
         return {"mse": loss, "half": reg}
 
-    trainer = Trainer(models={"mlp": model}, optimizers={"sgd": optimizer}, step_fn=step_fn,
-                      data=ResumableLoader(loader), total_steps=total_steps, out_dir=out_dir,
-                      schedulers={"lr": scheduler}, checkpoint_every=3, log_every=1,
-                      keep_last=2, progress=False, **kwargs)
+    trainer = Trainer(
+        models={"mlp": model},
+        optimizers={"sgd": optimizer},
+        step_fn=step_fn,
+        data=ResumableLoader(loader),
+        total_steps=total_steps,
+        out_dir=out_dir,
+        schedulers={"lr": scheduler},
+        checkpoint_every=3,
+        log_every=1,
+        keep_last=2,
+        progress=False,
+        **kwargs,
+    )
     return trainer, model
 
 
@@ -110,8 +121,15 @@ def test_bad_configuration_and_finite_data(tmp_path):
     with pytest.raises(ValueError, match="total_steps must be a positive int"):
         build(tmp_path, total_steps=0)
     model = nn.Linear(1, 1)
-    trainer = Trainer(models={"m": model}, optimizers={}, step_fn=lambda b, s: {"x": 1.0},
-                      data=[0, 1], total_steps=5, out_dir=tmp_path / "finite", progress=False)
+    trainer = Trainer(
+        models={"m": model},
+        optimizers={},
+        step_fn=lambda b, s: {"x": 1.0},
+        data=[0, 1],
+        total_steps=5,
+        out_dir=tmp_path / "finite",
+        progress=False,
+    )
     with pytest.raises(RuntimeError, match="ran out after 2 steps"):
         trainer.run()
 
@@ -119,5 +137,11 @@ def test_bad_configuration_and_finite_data(tmp_path):
 def test_plain_dataloader_is_refused_with_the_fix(tmp_path):
     loader = DataLoader(TensorDataset(torch.zeros(4, 1)), batch_size=2, shuffle=True)
     with pytest.raises(TypeError, match=r"ResumableLoader\(DataLoader"):
-        Trainer(models={"m": nn.Linear(1, 1)}, optimizers={}, step_fn=lambda b, s: {},
-                data=loader, total_steps=2, out_dir=tmp_path)
+        Trainer(
+            models={"m": nn.Linear(1, 1)},
+            optimizers={},
+            step_fn=lambda b, s: {},
+            data=loader,
+            total_steps=2,
+            out_dir=tmp_path,
+        )

@@ -65,7 +65,14 @@ def test_compare_paper_vs_ours(tables):
     ours = {("ours", "time", 512): 2.0, ("Gatys", "time", 512): Missing("no VGG19 weights")}
     table = compare(paper, ours, provenance=PROV, comparable={("ours", "time", 512): True})
     assert list(table.columns) == [
-        "method", "metric", "resolution", "source", "paper", "ours", "difference", "unit",
+        "method",
+        "metric",
+        "resolution",
+        "source",
+        "paper",
+        "ours",
+        "difference",
+        "unit",
         "ours_note",
     ]
     row = table.iloc[1]
@@ -87,8 +94,12 @@ def test_compare_gives_no_difference_where_settings_differ(tables):
     assert table.difference.isna().all()
     assert table.iloc[1].ours_note.startswith("no difference: not measured alike")
     why = "ours at 48 px on CPU, the paper's at 800 px on a GPU"
-    table = compare(paper, ours, provenance=PROV,
-                    comparable={("ours", "time", 512): True, ("ours", "time", 800): why})
+    table = compare(
+        paper,
+        ours,
+        provenance=PROV,
+        comparable={("ours", "time", 512): True, ("ours", "time", 800): why},
+    )
     assert table.iloc[1].difference == pytest.approx(0.65) and table.iloc[2].ours_note == why
     with pytest.raises(KeyError, match="match no paper row"):
         compare(paper, ours, provenance=PROV, comparable={("ours", "time", 999): True})
@@ -96,9 +107,14 @@ def test_compare_gives_no_difference_where_settings_differ(tables):
 
 def test_paper_notes_are_kept(tmp_path):
     (tmp_path / "t.csv").write_text(
-        "source,method,metric,value,note\nTable 1,alpha,time,,garbled in the paper\n")
-    table = compare(load_paper_table(tmp_path / "t.csv"), {("alpha", "time"): 0.1}, provenance=PROV,
-                    comparable=True)
+        "source,method,metric,value,note\nTable 1,alpha,time,,garbled in the paper\n"
+    )
+    table = compare(
+        load_paper_table(tmp_path / "t.csv"),
+        {("alpha", "time"): 0.1},
+        provenance=PROV,
+        comparable=True,
+    )
     assert table.iloc[0].paper_note == "garbled in the paper"
     assert math.isnan(table.iloc[0].difference)
 

@@ -48,7 +48,7 @@ DEMOS = (
         (
             Control("content seed slider", "slider", ".maskstyle-content_seed"),
             Control("paint style dropdown", "dropdown", ".maskstyle-paint_style", ("watercolour",)),
-            Control("mask painter stroke", "painter", ".maskstyle-painter-canvas"),
+            Control("mask painter stroke", "painter", ".maskstyle-painter-view"),
             Control("photo upload (astronaut)", "upload", ".maskstyle-upload", ("astronaut",)),
         ),
     ),
@@ -58,7 +58,7 @@ DEMOS = (
         (
             Control("pair seed slider", "slider", ".maskstyle-pair_seed"),
             Control("reshuffle branch checkbox", "checkbox", ".maskstyle-box-reshuffle"),
-            Control("mask painter stroke", "painter", ".maskstyle-painter-canvas"),
+            Control("mask painter stroke", "painter", ".maskstyle-painter-view"),
             Control(
                 "photo A and B upload (astronaut, mirrored)",
                 "upload",

@@ -30,7 +30,7 @@ SERVER_START_S = 180  # bounded wait for a server to answer (slow on a shared 2-
 ENABLE = (
     "enable them with `bash scripts/setup_browser.sh` (as root on a machine with apt: "
     "installs Debian's chromium and the Python packages), or set MASKSTYLE_CHROMIUM to a "
-    "Chromium/Chrome executable and `pip install playwright voila ipycanvas`"
+    "Chromium/Chrome executable and `pip install playwright voila ipyevents`"
 )
 
 
@@ -46,7 +46,7 @@ def missing_requirements() -> list[str]:
     missing = []
     if chromium_path() is None:
         missing.append("no Chromium executable (chromium not on PATH, MASKSTYLE_CHROMIUM unset)")
-    for module in ("playwright", "voila", "ipycanvas", "jupyterlab"):
+    for module in ("playwright", "voila", "ipyevents", "jupyterlab"):
         try:
             __import__(module)
         except ImportError:

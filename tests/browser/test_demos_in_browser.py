@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import platform
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +114,8 @@ def shoot(locator, path: Path) -> None:
 
 
 PROMPTS_JS = (
-    "Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt'))"
+    "Array.from(document.querySelectorAll("
+    "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt'))"
     ".map(e => e.textContent.trim())"
 )
 FAILURES = REPO / "runs" / "browser_failures"
@@ -179,7 +181,11 @@ def play(page, demo, frontend: str, photos: dict[str, Path]) -> None:
 @pytest.mark.parametrize("demo", DEMOS, ids=[d.name for d in DEMOS])
 def test_demo_in_jupyterlab(demo, jupyterlab, page, photos):
     require_models(demo)
-    page.goto(f"{jupyterlab.base}/lab/tree/{demo.path}?token={jupyterlab.token}")
+    # a fresh workspace: no tab of an earlier test is restored beside this notebook
+    workspace = f"{demo.name}-{secrets.token_hex(4)}"
+    page.goto(
+        f"{jupyterlab.base}/lab/workspaces/{workspace}/tree/{demo.path}?token={jupyterlab.token}"
+    )
     page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=RUN_ALL_TIMEOUT_MS)
     # the kernel is connected and idle: the status bar says "<kernel name> | Idle"
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(

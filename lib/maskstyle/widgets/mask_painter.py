@@ -6,12 +6,15 @@ Two layers:
 - :class:`MaskPainterState` is the pure NumPy state (no widgets): the label map, the first
   map (``reset`` returns to it), an undo stack, :meth:`~MaskPainterState.paint` /
   :meth:`~MaskPainterState.erase` along a stroke, and :func:`overlay`. Tests drive it headless.
-- :class:`MaskPainter` puts it on an ``ipycanvas.Canvas`` with a label chooser, a
-  paint/erase switch, a brush-size slider, undo and reset buttons and a legend of the 19
-  classes in the workbook's palette (:data:`maskstyle.data.labels.PALETTE`). A stroke is
-  drawn at once in the browser as brush dots and committed to the map when the mouse button
-  goes up; then every callback registered with :meth:`MaskPainter.on_edit` runs (a demo
-  re-runs its method on the edited map). An image given without a map gets its first map
+- :class:`MaskPainter` shows the overlay in an ``ipywidgets.Image`` whose mouse events come
+  from ``ipyevents`` (pixel coordinates in the picture; the picture is the map scaled up by
+  a whole factor), with a label chooser, a paint/erase switch, a brush-size slider, undo and
+  reset buttons and a legend of the 19 classes in the workbook's palette
+  (:data:`maskstyle.data.labels.PALETTE`). While the mouse drags, the stroke so far is drawn
+  on a provisional copy of the map; when the button goes up it is committed (one undo step)
+  and every callback registered with :meth:`MaskPainter.on_edit` runs (a demo re-runs its
+  method on the edited map). The picture is widget state (not canvas drawing commands), so
+  it shows the same in JupyterLab and in Voila. An image given without a map gets its first map
   from :func:`maskstyle.data.parse_face.parse_face`.
 
 Coordinates: ``(x, y)`` in label-map pixels, pixel ``(i, j)``'s centre at ``x = j, y = i``.
@@ -187,9 +190,9 @@ class MaskPainter:
 
     ``image``: ``[3, H, W]`` float in [0, 1] (tensor or array) or ``[H, W, 3]`` uint8.
     ``labels``: its first label map; ``None`` asks ``parse_face`` (a photo of a face).
-    ``display_size``: the canvas side in screen pixels (the map is scaled by a whole factor).
-    Widgets: ``canvas``, ``label`` (dropdown), ``mode`` (paint/erase), ``brush`` (radius in
-    map pixels), ``undo_button``, ``reset_button``, ``legend``, ``info``.
+    ``display_size``: the picture's side in screen pixels (the map is scaled by a whole
+    factor). Widgets: ``view`` (the picture), ``label`` (dropdown), ``mode`` (paint/erase),
+    ``brush`` (radius in map pixels), ``undo_button``, ``reset_button``, ``legend``, ``info``.
     """
 
     def __init__(
@@ -202,7 +205,7 @@ class MaskPainter:
         alpha: float = ALPHA,
     ) -> None:
         import ipywidgets as w
-        from ipycanvas import Canvas
+        from ipyevents import Event
 
         self.alpha, self.display_size = alpha, display_size
         self.label = w.Dropdown(
@@ -218,18 +221,23 @@ class MaskPainter:
                                      layout=w.Layout(width="80px"))  # fmt: skip
         self.legend = w.HTML(legend_html())
         self.info = w.HTML()
-        self.canvas = Canvas(width=1, height=1)
-        self.canvas.add_class("maskstyle-painter-canvas")
+        self.view = w.Image(format="png")
+        self.view.add_class("maskstyle-painter-view")
         self.undo_button.on_click(lambda _b: self.undo())
         self.reset_button.on_click(lambda _b: self.reset())
-        self.canvas.on_mouse_down(self._mouse_down)
-        self.canvas.on_mouse_move(self._mouse_move)
-        self.canvas.on_mouse_up(self._mouse_up)
-        self.canvas.on_mouse_out(self._mouse_up)
+        # clicks unthrottled (a lost button-up would leave a stroke open), moves throttled
+        self._clicks = Event(source=self.view, prevent_default_action=True,
+                             watched_events=["mousedown", "mouseup", "mouseleave"])  # fmt: skip
+        self._moves = Event(
+            source=self.view, watched_events=["mousemove"], wait=40,
+            throttle_or_debounce="throttle", prevent_default_action=True,
+        )  # fmt: skip
+        self._clicks.on_dom_event(self._on_event)
+        self._moves.on_dom_event(self._on_event)
         self.widget = w.VBox(
             [
                 w.HBox([self.label, self.mode, self.brush]),
-                w.HBox([self.canvas, w.VBox([self.undo_button, self.reset_button])]),
+                w.HBox([self.view, w.VBox([self.undo_button, self.reset_button])]),
                 self.legend,
                 self.info,
             ]
@@ -255,9 +263,9 @@ class MaskPainter:
             )
         self.scale = max(1, self.display_size // max(self.state.shape))
         h, w = self.state.shape
-        self.canvas.width, self.canvas.height = w * self.scale, h * self.scale
-        self.canvas.layout.width = f"{w * self.scale}px"
-        self.canvas.layout.height = f"{h * self.scale}px"
+        self.view.layout.width = f"{w * self.scale}px"
+        self.view.layout.height = f"{h * self.scale}px"
+        self._provisional: np.ndarray | None = None
         self.redraw()
 
     def label_map(self) -> Any:
@@ -299,14 +307,12 @@ class MaskPainter:
         """``[H, W, 3]`` uint8: the image with the current map over it."""
         return overlay(self.image, self.state.labels, self.alpha)
 
-    def redraw(self) -> None:
-        """Draw :meth:`picture` on the canvas (scaled up, nearest neighbour)."""
-        from ipycanvas import hold_canvas
+    def redraw(self, labels: np.ndarray | None = None) -> None:
+        """Show :meth:`picture` (or the overlay of ``labels``), scaled up, nearest neighbour."""
+        from maskstyle.widgets._common import png_bytes
 
-        big = np.repeat(np.repeat(self.picture(), self.scale, 0), self.scale, 1)
-        with hold_canvas():
-            self.canvas.clear()
-            self.canvas.put_image_data(big, 0, 0)
+        shown = self.picture() if labels is None else overlay(self.image, labels, self.alpha)
+        self.view.value = png_bytes(np.repeat(np.repeat(shown, self.scale, 0), self.scale, 1))
         present = np.unique(self.state.labels).tolist()
         self.info.value = (
             f"<small>{self.state.shape[1]}x{self.state.shape[0]} label map; "
@@ -314,31 +320,44 @@ class MaskPainter:
             f"{', '.join(LABELS[i] for i in present)}</small>"
         )
 
+    # ---- mouse ----------------------------------------------------------------------------
+    def _on_event(self, event: dict) -> None:
+        """An ipyevents mouse event; ``dataX``/``dataY`` are pixels of the shown picture."""
+        handlers = {"mousedown": self._mouse_down, "mousemove": self._mouse_move,
+                    "mouseup": self._mouse_up, "mouseleave": self._mouse_up}  # fmt: skip
+        handler = handlers.get(event.get("type", ""))
+        if handler is not None and "dataX" in event:
+            handler(float(event["dataX"]), float(event["dataY"]))
+
     def _to_map(self, x: float, y: float) -> tuple[float, float]:
         return x / self.scale - 0.5, y / self.scale - 0.5
 
     def _mouse_down(self, x: float, y: float) -> None:
         self._stroke = [self._to_map(x, y)]
-        self._dot(x, y)
+        self._provisional = self.state.label_map()
+        self._draw_segment(self._stroke)
 
     def _mouse_move(self, x: float, y: float) -> None:
         if self._stroke:
             self._stroke.append(self._to_map(x, y))
-            self._dot(x, y)
+            self._draw_segment(self._stroke[-2:])
 
     def _mouse_up(self, x: float, y: float) -> None:
         if self._stroke:
-            points, self._stroke = self._stroke, []
+            points, self._stroke, self._provisional = self._stroke, [], None
             self.stroke(points)
 
-    def _dot(self, x: float, y: float) -> None:
-        """Immediate feedback while dragging: a brush dot in the label's colour."""
-        r, g, b = (int(c) for c in _PALETTE[self.label.value])
-        erase = self.mode.value == "erase"
-        self.canvas.fill_style = (
-            "rgba(255, 255, 255, 0.8)" if erase else f"rgba({r}, {g}, {b}, 0.8)"
-        )
-        self.canvas.fill_circle(x, y, self.brush.value * self.scale)
+    def _draw_segment(self, points: list[tuple[float, float]]) -> None:
+        """Immediate feedback while dragging: paint the last segment on a provisional map."""
+        if self._provisional is None:
+            return
+        hit = brush_footprint(self.state.shape, points, self.brush.value)
+        if self.mode.value == "erase":
+            hit &= self._provisional == self.label.value
+            self._provisional[hit] = BACKGROUND
+        else:
+            self._provisional[hit] = self.label.value
+        self.redraw(self._provisional)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
