@@ -64,8 +64,9 @@ def write_table(rows: list[dict]) -> None:
         "# Responsiveness of the demo controls in a real browser",
         "",
         "Measured by `tests/browser/test_demos_in_browser.py` in headless Chromium: time from",
-        "the control change (Playwright input) to the new output picture in the page, and to",
-        "the busy indicator (a spinner the widget shows while its kernel works). Default sizes",
+        "the control change (Playwright input; for a painter stroke, from the mouse-down, so the",
+        "drag itself is included) to the new output picture in the page, and to the busy",
+        'indicator ("computing...", shown while the kernel works). Default sizes',
         f"of each demo's smoke parameters; target < {TARGET_S:.0f} s. Machine: "
         f"{platform.machine()}, {_cpus()} CPU cores (shared with other jobs: times vary).",
         "",

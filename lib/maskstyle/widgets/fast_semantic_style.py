@@ -221,7 +221,8 @@ class FastSemanticStyleDemo:
         else:
             entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
             try:
-                self.uploaded = load_upload(bytes(entry["content"]), self.size)
+                with busy(self.busy):  # parsing the photo takes a moment: say so at once
+                    self.uploaded = load_upload(bytes(entry["content"]), self.size)
             except NoFaceFoundError as err:
                 self.status.value = f"upload not used: {err} - try a photo with a visible face"
                 return

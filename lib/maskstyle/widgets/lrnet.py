@@ -184,7 +184,8 @@ class LRNetDemo:
         else:
             entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
             try:
-                self.uploads[which] = load_upload(bytes(entry["content"]), self.size)
+                with busy(self.busy):  # parsing the photo takes a moment: say so at once
+                    self.uploads[which] = load_upload(bytes(entry["content"]), self.size)
             except NoFaceFoundError as err:
                 self.status.value = (
                     f"photo {which.upper()} not used: {err} - try a photo with a visible face"
