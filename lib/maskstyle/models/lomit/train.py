@@ -9,8 +9,8 @@ schedule (:func:`~maskstyle.models.lomit.losses.lr_factor`: constant, then halve
 (:class:`maskstyle.gan.StarGANDiscriminator`: six 4x4 stride-2 convs, source and class heads),
 initialised from a normal distribution (std 0.02); the rest gets He initialisation.
 
-Every logged row holds the latest D terms and the terms of the latest G update (logged
-steps are multiples of ``g_every`` when ``log_every`` is). Command line::
+A logged row holds the D terms of its step and, on steps that update G (multiples of
+``g_every``), the G terms; keep ``log_every`` a multiple of ``g_every`` to log both. Command line::
 
     python -m maskstyle.models.lomit.train --steps 200 --out runs/lomit/train --image-size 32
 
@@ -139,13 +139,10 @@ class LOMITStep:
         self.gan = AlternatingGANStep(d_loss=d_loss, g_loss=g_loss, d_optimizer=d_opt,
                                       g_optimizer=g_opt, discriminators=[discriminator],
                                       n_critic=1, g_every=config.g_every)  # fmt: skip
-        self.last_g: dict[str, torch.Tensor] = {}
 
     def __call__(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         batch = {k: v.to(self.device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
-        terms = self.gan(batch, step + 1)  # G after the 5th, 10th, ... D update
-        self.last_g.update({k: v for k, v in terms.items() if not k.startswith("d_")})
-        return {**terms, **self.last_g}
+        return self.gan(batch, step + 1)  # G after the 5th, 10th, ... D update
 
 
 def train_lomit(
@@ -252,6 +249,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--fresh", action="store_true", help="discard an earlier run in --out")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads (0: torch's default); 1 avoids OpenMP spinning "
+                             "when small networks share a loaded CPU")  # fmt: skip
     _add_config_arguments(parser)
     return parser.parse_args(argv)
 
@@ -259,6 +259,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict:
     """Command-line run; writes ``OUT/summary.json`` (data, weights, final losses)."""
     args = parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
     model, _, history = train_lomit(
