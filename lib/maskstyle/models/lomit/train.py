@@ -156,6 +156,7 @@ def train_lomit(
     fresh: bool = False,
     device: str | torch.device = "cpu",
     faces=None,
+    keep_last: int | None = 3,
 ):
     """Train for ``steps`` D updates; returns ``(model, discriminator, history)``."""
     from maskstyle.models.lomit.data import DomainPairs
@@ -186,6 +187,7 @@ def train_lomit(
         out_dir=out_dir,
         log_every=log_every,
         checkpoint_every=checkpoint_every,
+        keep_last=keep_last,
         progress=progress,
         settings=config.settings(),
         fresh=fresh,
@@ -246,6 +248,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--checkpoint-every", type=int, default=1000)
+    parser.add_argument("--keep-last", type=int, default=3, help="checkpoints kept (0: all)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--fresh", action="store_true", help="discard an earlier run in --out")
     parser.add_argument("--no-progress", action="store_true")
@@ -266,7 +269,7 @@ def main(argv: list[str] | None = None) -> dict:
     model, _, history = train_lomit(
         config, args.steps, args.out, log_every=args.log_every,
         checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
-        fresh=args.fresh, device=args.device,
+        fresh=args.fresh, device=args.device, keep_last=args.keep_last or None,
     )  # fmt: skip
     frame = history.to_frame()
     summary = {
