@@ -162,11 +162,12 @@ def background_change(output: torch.Tensor, image: torch.Tensor,
 
 
 def translation_metrics(
-    model, classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+    model, classifier: nn.Module | None, images: torch.Tensor, labels: torch.Tensor,
     params: Sequence[dict], pairs: Mapping[str, Sequence[tuple[int, int]]],
     attributes: Sequence[str] = ATTRIBUTES, classes: Mapping[str, Sequence[str]] = CLASSES,
 ) -> dict:  # fmt: skip
-    """Per-class and overall ``translation_accuracy``, ``mask_iou``, ``background_l1``."""
+    """Per-class and overall ``translation_accuracy``, ``mask_iou``, ``background_l1``
+    (``classifier=None``: no accuracy, only the region metrics)."""
     size = images.shape[-1]
     per_class: dict[str, dict[str, float]] = {}
     all_iou, all_bg = [], []
@@ -177,9 +178,11 @@ def translation_metrics(
             continue
         outputs, masks = translate_indices(model, images, class_pairs)
         cols = [attributes.index(a) for a in classes[name]]
-        predicted = predict(classifier, outputs)[:, cols]
-        target = labels[[j for _, j in class_pairs]][:, cols].bool()
-        accuracy = float((predicted == target).all(dim=1).float().mean())
+        accuracy = float("nan")
+        if classifier is not None:
+            predicted = predict(classifier, outputs)[:, cols]
+            target = labels[[j for _, j in class_pairs]][:, cols].bool()
+            accuracy = float((predicted == target).all(dim=1).float().mean())
         regions = torch.stack([translation_region(params[i], params[j], size)[0]
                                for i, j in class_pairs])  # fmt: skip
         x1 = images[[i for i, _ in class_pairs]]
@@ -191,8 +194,9 @@ def translation_metrics(
                            "background_l1": float(bg.mean()), "pairs": len(class_pairs)}
     if not per_class:
         raise ValueError("no evaluation pairs: give pairs_per_class >= 1 and varied faces")
+    accuracies = [v["accuracy"] for v in per_class.values()]
     return {
-        "translation_accuracy": sum(v["accuracy"] for v in per_class.values()) / len(per_class),
+        "translation_accuracy": sum(accuracies) / len(accuracies),
         "mask_iou": float(torch.cat(all_iou).mean()),
         "background_l1": float(torch.cat(all_bg).mean()),
         "per_class": per_class,

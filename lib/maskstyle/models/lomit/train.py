@@ -110,14 +110,16 @@ def build_discriminator(config: TrainConfig, num_classes: int) -> nn.Module:
     return d
 
 
-def build_data(config: TrainConfig, split: str = "train", progress: bool = False):
-    """The domain faces of a run: the face world (seeded) or CelebA (``data_root``)."""
+def build_data(config: TrainConfig, split: str = "train", progress: bool = False,
+               n: int | None = None):  # fmt: skip
+    """The domain faces of a run: the face world (seeded; ``n`` faces, default
+    ``config.faces``; the test split uses seed + 10000) or CelebA (``data_root``)."""
     from maskstyle.models.lomit.data import CelebADomains, FaceWorldDomains
 
     if config.data_root is not None:
         return CelebADomains(config.data_root, split=split, size=config.image_size)
     seed = config.seed if split == "train" else config.seed + 10_000
-    return FaceWorldDomains(config.faces, config.image_size, seed, progress=progress)
+    return FaceWorldDomains(n or config.faces, config.image_size, seed, progress=progress)
 
 
 class LOMITStep:
@@ -198,6 +200,7 @@ def train_lomit(
         history = trainer.run()
     model.eval()
     discriminator.eval()
+    model.data_provenance = getattr(faces, "provenance", type(faces).__name__)
     return model, discriminator, history
 
 
@@ -275,6 +278,7 @@ def main(argv: list[str] | None = None) -> dict:
     summary = {
         "steps": args.steps,
         "settings": config.settings(),
+        "data": model.data_provenance,
         "weights": f"LOMIT trained here, {args.steps} D steps ({args.steps // config.g_every} G "
                    f"steps), {config.profile} profile",
         "final": {k: float(frame[k].iloc[-1]) for k in frame.columns
