@@ -158,9 +158,11 @@ class FaceWorldDomains(Dataset):
 
     @property
     def provenance(self) -> dict[str, Any]:
+        names = ("LOMIT's 10 (Sec. 5.1)" if self.attributes == ATTRIBUTES
+                 else list(self.attributes))  # fmt: skip
         return {"dataset": "face_world", "synthetic": True, "seed": self.seed,
-                "size": self.size, "n": self.n, "attributes": list(self.attributes),
-                "hair": "black/blond/brown only (LOMIT's CelebA filter)"}  # fmt: skip
+                "size": self.size, "n": self.n, "attributes": names,
+                "hair": "black/blond/brown only"}  # fmt: skip
 
     def __len__(self) -> int:
         return self.n

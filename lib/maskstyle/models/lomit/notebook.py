@@ -140,3 +140,19 @@ def attribute_names(label: torch.Tensor, attributes: Sequence[str]) -> str:
              "No_Beard": "no beard", "Male": "male", "Heavy_Makeup": "makeup",
              "Wearing_Lipstick": "lipstick"}  # fmt: skip
     return ", ".join(short.get(a, a) for a, v in zip(attributes, label.tolist()) if v)
+
+
+def strips_figure(strips: Sequence[Any], labels: Sequence[str], width: float = 9.0):
+    """Wide uint8 panel strips ``[H, W, 3]`` (e.g. ``LOMITDemo.panels``), one row each."""
+    from matplotlib.figure import Figure
+
+    h, w = strips[0].shape[:2]
+    fig = Figure(figsize=(width, len(strips) * width * h / w + 0.3))
+    axes = fig.subplots(len(strips), 1, squeeze=False)
+    for ax, strip, label in zip(axes[:, 0], strips, labels):
+        ax.imshow(strip)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, fontsize=7)
+    fig.tight_layout()
+    return fig
