@@ -67,24 +67,27 @@ def test_translation_region_bounds_the_counterfactual_change():
     assert region.float().mean() < 0.6  # local: not the whole image
 
 
-def test_celeba_domains_on_fake_layout(tmp_path):
-    names = ("5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips "
-             "Big_Nose Black_Hair Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin "
-             "Eyeglasses Goatee Gray_Hair Heavy_Makeup High_Cheekbones Male Mouth_Slightly_Open "
-             "Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose Receding_Hairline "
-             "Rosy_Cheeks Sideburns Smiling Straight_Hair Wavy_Hair Wearing_Earrings Wearing_Hat "
-             "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young").split()
-    (tmp_path / "img_align_celeba").mkdir()
+def fake_celeba(root, n=4):
+    """A CelebA layout: ``n`` random 178 x 218 photos, hair colour by index, smiling from 3."""
+    from maskstyle.data.synth.attributes import CELEBA_ATTRIBUTES as names
+
+    (root / "img_align_celeba").mkdir(parents=True)
     rows, rng = [], np.random.default_rng(0)
-    for k in range(1, 5):
+    for k in range(1, n + 1):
         name = f"{k:06d}.jpg"
         Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(
-            tmp_path / "img_align_celeba" / name)
+            root / "img_align_celeba" / name)
         values = ["-1"] * 40
         values[names.index("Black_Hair" if k % 2 else "Blond_Hair")] = "1"
         values[names.index("Smiling")] = "1" if k > 2 else "-1"
         rows.append(f"{name} " + " ".join(values))
-    (tmp_path / "list_attr_celeba.txt").write_text("4\n" + " ".join(names) + "\n" + "\n".join(rows))
+    (root / "list_attr_celeba.txt").write_text(f"{n}\n" + " ".join(names) + "\n"
+                                               + "\n".join(rows))
+    return root
+
+
+def test_celeba_domains_on_fake_layout(tmp_path):
+    fake_celeba(tmp_path)
     ds = D.CelebADomains(tmp_path, split="test", size=32)  # first 1,999 rows: all 4 here
     assert len(ds) == 4 and ds.labels.shape == (4, 10)
     item = ds[2]
@@ -141,3 +144,4 @@ def test_metrics_by_hand_and_on_a_model(faces):
     metrics = E.translation_metrics(model, clf, faces.images, faces.labels, faces.params, pairs)
     assert 0 <= metrics["translation_accuracy"] <= 1 and 0 <= metrics["mask_iou"] <= 1
     assert metrics["background_l1"] > 0
+
