@@ -76,16 +76,19 @@ def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def style_reconstruction(s_translated: torch.Tensor, s_target: torch.Tensor) -> torch.Tensor:
     """Eq. 5 (``s^f``: translated vs exemplar) / Eq. 6 (``s^b``: translated vs input)."""
+    # Eq. 5/6: ||E_s(x12^{f/b}) - E_s(x^{f/b})||_1
     return l1(s_translated, s_target)
 
 
 def content_reconstruction(c_translated: torch.Tensor, c_input: torch.Tensor) -> torch.Tensor:
     """Eq. 7: ``||E_c(x12) - E_c(x1)||_1`` over the whole image (no mask)."""
+    # Eq. 7: ||E_c(x12) - E_c(x1)||_1
     return l1(c_translated, c_input)
 
 
 def image_reconstruction(x_rec: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Eq. 8 (cycle ``x121`` vs ``x1``) and Eq. 9 (intra-domain ``x11`` vs ``x1``)."""
+    # Eq. 8/9: ||x121 - x1||_1, ||x11 - x1||_1
     return l1(x_rec, x)
 
 
@@ -97,6 +100,7 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Ten
             f"classifier logits {tuple(logits.shape)} and labels {tuple(labels.shape)} differ: "
             "build the discriminator with num_classes = the number of attributes"
         )
+    # Eqs. 11-12: -log D_cls(y | x) = sum_a BCE(logit_a, y_a)
     bce = F.binary_cross_entropy_with_logits(logits, labels.float(), reduction="sum")
     return bce / logits.shape[0]
 
@@ -124,6 +128,7 @@ def r1_mask_similarity(
     c = F.normalize(content.detach().flatten(2), dim=1)  # [B, C, hw], c^ = c / ||c||
     similarity = c.transpose(1, 2) @ c  # [B, hw, hw]: c^ c^T
     distance = (m[:, :, None] - m[:, None, :]).abs()  # [B, hw, hw]: |m 1^T - 1 m^T|
+    # Eq. 13: sum_ij [|m 1^T - 1 m^T| (.) (c^ c^T)]_ij
     per_image = (distance * similarity).sum(dim=(1, 2))
     if reduction == "mean":
         per_image = per_image / m.shape[1] ** 2
@@ -132,11 +137,13 @@ def r1_mask_similarity(
 
 def r2_style_difference(style_f1: torch.Tensor, style_f2: torch.Tensor) -> torch.Tensor:
     """Eq. 14: ``-E ||s1^f - s2^f||_1`` (L1 norm over the code, mean over the batch)."""
+    # Eq. 14: -E ||s1^f - s2^f||_1
     return -(style_f1 - style_f2).abs().sum(dim=1).mean()
 
 
 def r3_mask_size(mask_image: torch.Tensor) -> torch.Tensor:
     """Eq. 15: ``E ||m||_1`` (sum over the image-size mask, mean over the batch)."""
+    # Eq. 15: E ||m||_1
     return mask_image.abs().flatten(1).sum(dim=1).mean()
 
 
@@ -208,7 +215,8 @@ def discriminator_losses(
                                    generator=generator)  # fmt: skip
         # Eq. 11: E[-log D_cls(y_x | x)] on real images
         cls = cls + classification_loss(cls_real, y)
-    total = wasserstein + gp + weights.cls * cls  # Eq. 16, L_D
+    # Eq. 16, L_D
+    total = wasserstein + gp + weights.cls * cls
     return total, {"d_wasserstein": wasserstein, "d_gp": gp, "d_cls_real": cls, "d_total": total}
 
 
@@ -225,28 +233,39 @@ def generator_losses(
     directions = ((x1, p.e1, p.e2, p.x12, p.x11, y2), (x2, p.e2, p.e1, p.x21, p.x22, y1))
     for x, e_in, e_ex, x_t, x_same, y_target in directions:
         src_fake, cls_fake = discriminator(x_t)
-        adv = adv - src_fake.mean()  # Eq. 10, G's part: -E[D_src(x12)]
-        cls = cls + classification_loss(cls_fake, y_target)  # Eq. 12: -log D_cls(y2 | x12)
+        # Eq. 10, G's part: -E[D_src(x12)]
+        adv = adv - src_fake.mean()
+        # Eq. 12: -log D_cls(y2 | x12)
+        cls = cls + classification_loss(cls_fake, y_target)
         c_t = model.content(x_t)  # re-encode the translation
         m_t = model.coseg(c_t, e_in.content) if model.config.use_masks else None
         m_t_image = model.upsample(m_t) if m_t is not None else torch.ones_like(x_t[:, :1])
         st_f, st_b = model.styles(x_t, m_t_image)
-        s_f = s_f + style_reconstruction(st_f, e_ex.style_f)  # Eq. 5: s12^f vs s2^f
+        # Eq. 5: s12^f vs s2^f
+        s_f = s_f + style_reconstruction(st_f, e_ex.style_f)
         if st_b is not None:
-            s_b = s_b + style_reconstruction(st_b, e_in.style_b)  # Eq. 6: s12^b vs s1^b
-        cont = cont + content_reconstruction(c_t, e_in.content)  # Eq. 7: c12 vs c1
+            # Eq. 6: s12^b vs s1^b
+            s_b = s_b + style_reconstruction(st_b, e_in.style_b)
+        # Eq. 7: c12 vs c1
+        cont = cont + content_reconstruction(c_t, e_in.content)
         m_back = m_t if m_t is not None else e_in.mask
         x_cycle = model.decode(c_t, m_back, e_in.style_f, st_b)  # x121 (x1 as exemplar)
-        cyc = cyc + image_reconstruction(x_cycle, x)  # Eq. 8: ||x121 - x1||_1
-        rec = rec + image_reconstruction(x_same, x)  # Eq. 9: ||x11 - x1||_1
+        # Eq. 8: ||x121 - x1||_1
+        cyc = cyc + image_reconstruction(x_cycle, x)
+        # Eq. 9: ||x11 - x1||_1
+        rec = rec + image_reconstruction(x_same, x)
         if model.config.use_masks:
-            r1 = r1 + r1_mask_similarity(e_in.mask, e_in.content, r1_reduction)  # Eq. 13
-            r3 = r3 + r3_mask_size(e_in.mask_image)  # Eq. 15: E ||m||_1
+            # Eq. 13: R1 on the content-resolution mask (content detached inside)
+            r1 = r1 + r1_mask_similarity(e_in.mask, e_in.content, r1_reduction)
+            # Eq. 15: E ||m||_1
+            r3 = r3 + r3_mask_size(e_in.mask_image)
     if model.config.use_masks:
-        r2 = r2_style_difference(p.e1.style_f, p.e2.style_f)  # Eq. 14: -E||s1^f - s2^f||_1
+        # Eq. 14: -E||s1^f - s2^f||_1
+        r2 = r2_style_difference(p.e1.style_f, p.e2.style_f)
+    # Eq. 16, L_G = L_adv + l_cls L_cls_f + l_sc (L_sf + L_sb + L_c) + l_x (L_cyc + L_x) + l_i R_i
     total = (adv + weights.cls * cls + weights.style_content * (s_f + s_b + cont)
              + weights.x * (cyc + rec)
-             + weights.r1 * r1 + weights.r2 * r2 + weights.r3 * r3)  # Eq. 16, L_G  # fmt: skip
+             + weights.r1 * r1 + weights.r2 * r2 + weights.r3 * r3)  # fmt: skip
     terms = {"g_adv": adv, "g_cls_fake": cls, "g_style_f": s_f, "g_style_b": s_b,
              "g_content": cont, "g_cycle": cyc, "g_rec": rec, "r1": r1, "r2": r2, "r3": r3,
              "g_total": total}  # fmt: skip

@@ -287,10 +287,12 @@ class LOMIT(nn.Module):
     def styles(self, x: torch.Tensor, mask_image: torch.Tensor):
         """Eqs. 1-2: ``s^f = E_s^f(m * x)``, ``s^b = E_s^b((1 - m) * x)``."""
         x = 2 * x - 1  # the encoders see [-1, 1]; a masked-out pixel is 0 (mid-grey)
-        s_f = self.style_encoders.foreground(mask_image * x)  # Eq. 1-2: x^f = m * x
+        # Eq. 1-2: x^f = m * x
+        s_f = self.style_encoders.foreground(mask_image * x)
         if not self.config.use_masks:
             return s_f, None
-        s_b = self.style_encoders.background((1 - mask_image) * x)  # Eq. 1-2: x^b = (1 - m) x
+        # Eq. 1-2: x^b = (1 - m) x
+        s_b = self.style_encoders.background((1 - mask_image) * x)
         return s_f, s_b
 
     def encode_pair(
@@ -327,11 +329,13 @@ class LOMIT(nn.Module):
     def hadain(self, content: torch.Tensor, mask: torch.Tensor, style_f: torch.Tensor,
                style_b: torch.Tensor | None) -> torch.Tensor:  # fmt: skip
         """Eq. 4 ``h(c, m, s^f, s^b)``; the baseline: AdaIN with ``s^f`` everywhere (Eq. 3)."""
-        fg_gamma, fg_beta = self.mlp_f(style_f)  # Eq. 4: [beta; gamma] = MLP_f(s^f)
+        # Eq. 4: [beta; gamma] = MLP_f(s^f)
+        fg_gamma, fg_beta = self.mlp_f(style_f)
         if style_b is None:
             bg_gamma, bg_beta = fg_gamma, fg_beta  # global AdaIN: one style everywhere
         else:
-            bg_gamma, bg_beta = self.mlp_b(style_b)  # Eq. 4: [beta; gamma] = MLP_b(s^b)
+            # Eq. 4: [beta; gamma] = MLP_b(s^b)
+            bg_gamma, bg_beta = self.mlp_b(style_b)
         return highway_adain(content, mask, fg_gamma, fg_beta, bg_gamma, bg_beta)
 
     def decode(self, content, mask, style_f, style_b) -> torch.Tensor:
