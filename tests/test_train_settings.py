@@ -8,7 +8,7 @@ import json
 
 import pytest
 import torch
-from tests.test_train_trainer import build
+from test_train_trainer import build  # tests/ is on sys.path (pytest prepend import mode)
 
 from maskstyle.train.checkpoint import list_checkpoints
 from maskstyle.train.settings import (

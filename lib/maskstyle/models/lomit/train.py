@@ -1,0 +1,293 @@
+"""Training LOMIT (Section 4, appendix 7.2) on :class:`maskstyle.train.Trainer`.
+
+One trainer step is one critic (D) update with ``L_D`` of Eq. 16; after every ``g_every = 5``
+D updates, the encoders, co-segmentation networks, MLPs and decoder take one ``L_G`` step
+("we update {E_c, E_s^f, E_s^b, G} in every five updates of D", official code: D every
+iteration, G every 5th). Both use Adam (lr 1e-4, betas (0.5, 0.999)) and the appendix's
+schedule (:func:`~maskstyle.models.lomit.losses.lr_factor`: constant, then halved at
+``decay_start`` and every ``decay_every`` steps). The discriminator is StarGAN's
+(:class:`maskstyle.gan.StarGANDiscriminator`: six 4x4 stride-2 convs, source and class heads),
+initialised from a normal distribution (std 0.02); the rest gets He initialisation.
+
+A logged row holds the D terms of its step and, on steps that update G (multiples of
+``g_every``), the G terms; keep ``log_every`` a multiple of ``g_every`` to log both. Command line::
+
+    python -m maskstyle.models.lomit.train --steps 200 --out runs/lomit/train --image-size 32
+
+``--fresh`` discards an earlier run in ``--out``; resuming with other settings raises
+:class:`maskstyle.train.SettingsMismatch`. ``--data-root DIR`` trains on CelebA (LOMIT's
+protocol) instead of the face world. :func:`load_trained` rebuilds the trained networks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from maskstyle.models.lomit.losses import (
+    BETAS,
+    G_EVERY,
+    LEARNING_RATE,
+    LossWeights,
+    discriminator_losses,
+    generator_losses,
+    lr_factor,
+)
+from maskstyle.models.lomit.model import LOMIT, LOMITConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a trained LOMIT (stored as the run's settings)."""
+
+    image_size: int = 128  # Sec. 5.1: 128 x 128
+    dim: int = 64  # appendix 7.1 (MUNIT widths)
+    n_res: int = 4  # appendix 7.1: four residual blocks
+    mlp_dim: int = 256  # HAdaIN MLP width
+    mask_dim: int = 64  # co-segmentation conv width
+    d_dim: int = 64  # discriminator's first width (StarGAN)
+    d_layers: int = 6  # appendix 7.1: six strided convs
+    use_masks: bool = True  # False: the global AdaIN (MUNIT-style) baseline
+    attention: bool = True  # False: ablation without the co-segmentation gate
+    faces: int = 2000  # face-world faces rendered for training (ignored with data_root)
+    data_root: str | None = None  # CelebA folder (paper profile); None: the face world
+    batch_size: int = 8  # appendix 7.2
+    lr: float = LEARNING_RATE  # appendix 7.2
+    g_every: int = G_EVERY  # appendix 7.2: G every five D updates
+    decay_start: int = 100_000  # appendix 7.2: halve the lr from 100k ...
+    decay_every: int = 10_000  # ... every 10k iterations
+    w_cls: float = 1.0  # lambda_cls (Eq. 16)
+    w_style_content: float = 1.0  # lambda_{s,c}
+    w_x: float = 10.0  # lambda_x
+    w_r1: float = 0.1  # lambda_1
+    w_r2: float = 0.01  # lambda_2
+    w_r3: float = 1e-4  # lambda_3
+    w_gp: float = 10.0  # lambda_gp (Eq. 10)
+    r1_reduction: str = "mean"  # Eq. 13 read as a mean over pixel pairs ("sum": literal)
+    flip: bool = True  # horizontal flip, p = 0.5 (appendix 7.2)
+    seed: int = 0
+    profile: str = "cli"  # which workbook profile asked for this run
+
+    def model_config(self) -> LOMITConfig:
+        return LOMITConfig(image_size=self.image_size, dim=self.dim, n_res=self.n_res,
+                           mlp_dim=self.mlp_dim, mask_dim=self.mask_dim,
+                           use_masks=self.use_masks, attention=self.attention)  # fmt: skip
+
+    def weights(self) -> LossWeights:
+        return LossWeights(cls=self.w_cls, style_content=self.w_style_content, x=self.w_x,
+                           r1=self.w_r1, r2=self.w_r2, r3=self.w_r3, gp=self.w_gp)  # fmt: skip
+
+    def settings(self) -> dict[str, Any]:
+        return {"paper": "lomit", **asdict(self)}
+
+
+def build_discriminator(config: TrainConfig, num_classes: int) -> nn.Module:
+    """StarGAN's discriminator; weights ~ N(0, 0.02) (appendix 7.2: "normal distribution")."""
+    from maskstyle.gan.discriminators import StarGANDiscriminator
+
+    layers = config.d_layers
+    if config.image_size % 2**layers:
+        raise ValueError(
+            f"image_size {config.image_size} is not divisible by 2**d_layers = {2**layers}: "
+            f"lower d_layers (e.g. {max(1, config.image_size.bit_length() - 2)})"
+        )
+    d = StarGANDiscriminator(config.image_size, num_classes, config.d_dim, layers)
+    for module in d.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.normal_(module.weight, 0.0, 0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return d
+
+
+def build_data(config: TrainConfig, split: str = "train", progress: bool = False,
+               n: int | None = None):  # fmt: skip
+    """The domain faces of a run: the face world (seeded; ``n`` faces, default
+    ``config.faces``; the test split uses seed + 10000) or CelebA (``data_root``)."""
+    from maskstyle.models.lomit.data import CelebADomains, FaceWorldDomains
+
+    if config.data_root is not None:
+        return CelebADomains(config.data_root, split=split, size=config.image_size)
+    seed = config.seed if split == "train" else config.seed + 10_000
+    return FaceWorldDomains(n or config.faces, config.image_size, seed, progress=progress)
+
+
+class LOMITStep:
+    """``step_fn`` for the Trainer: D every step, G after every ``g_every`` D updates."""
+
+    def __init__(self, model: LOMIT, discriminator: nn.Module, g_opt, d_opt,
+                 config: TrainConfig, device: torch.device) -> None:  # fmt: skip
+        from maskstyle.gan.step import AlternatingGANStep
+
+        weights = config.weights()
+        self.device = device
+
+        def d_loss(batch):
+            return discriminator_losses(model, discriminator, batch, weights)
+
+        def g_loss(batch):
+            return generator_losses(model, discriminator, batch, weights, config.r1_reduction)
+
+        self.gan = AlternatingGANStep(d_loss=d_loss, g_loss=g_loss, d_optimizer=d_opt,
+                                      g_optimizer=g_opt, discriminators=[discriminator],
+                                      n_critic=1, g_every=config.g_every)  # fmt: skip
+
+    def __call__(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
+        batch = {k: v.to(self.device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
+        return self.gan(batch, step + 1)  # G after the 5th, 10th, ... D update
+
+
+def train_lomit(
+    config: TrainConfig,
+    steps: int,
+    out_dir: str | os.PathLike,
+    *,
+    log_every: int = 10,
+    checkpoint_every: int = 1000,
+    progress: bool | str = True,
+    fresh: bool = False,
+    device: str | torch.device = "cpu",
+    faces=None,
+    keep_last: int | None = 3,
+):
+    """Train for ``steps`` D updates; returns ``(model, discriminator, history)``."""
+    from maskstyle.models.lomit.data import DomainPairs
+    from maskstyle.train import ResumableLoader, ResumableSampler, Trainer
+    from maskstyle.utils.seed import seed_everything
+
+    seed_everything(config.seed)
+    device = torch.device(device)
+    faces = faces if faces is not None else build_data(config, progress=bool(progress))
+    pairs = DomainPairs(faces, seed=config.seed, flip=config.flip)
+    model = LOMIT(config.model_config()).to(device)
+    discriminator = build_discriminator(config, faces.labels.shape[1]).to(device)
+    g_opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=BETAS)
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=BETAS)
+    schedule = lambda t: lr_factor(t, config.decay_start, config.decay_every)  # noqa: E731
+    schedulers = {"g_lr": torch.optim.lr_scheduler.LambdaLR(g_opt, schedule),
+                  "d_lr": torch.optim.lr_scheduler.LambdaLR(d_opt, schedule)}  # fmt: skip
+    loader = ResumableLoader(DataLoader(pairs, batch_size=config.batch_size, drop_last=True,
+                                        sampler=ResumableSampler(pairs, seed=config.seed)))
+    step_fn = LOMITStep(model, discriminator, g_opt, d_opt, config, device)
+    trainer = Trainer(
+        models={"lomit": model, "discriminator": discriminator},
+        optimizers={"g": g_opt, "d": d_opt},
+        schedulers=schedulers,
+        step_fn=step_fn,
+        data=loader,
+        total_steps=steps,
+        out_dir=out_dir,
+        log_every=log_every,
+        checkpoint_every=checkpoint_every,
+        keep_last=keep_last,
+        progress=progress,
+        settings=config.settings(),
+        fresh=fresh,
+        extra={"data": getattr(faces, "provenance", type(faces).__name__)},
+    )
+    with warnings.catch_warnings():  # G's scheduler steps before G's first update (step 5)
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step")
+        history = trainer.run()
+    model.eval()
+    discriminator.eval()
+    model.data_provenance = getattr(faces, "provenance", type(faces).__name__)
+    return model, discriminator, history
+
+
+def load_trained(
+    out_dir: str | os.PathLike, expected: dict[str, Any] | None = None,
+    device: str | torch.device = "cpu",
+) -> tuple[LOMIT, TrainConfig, int]:  # fmt: skip
+    """The trained LOMIT of the run in ``out_dir`` (newest checkpoint), its config and step.
+
+    ``expected``: settings the caller needs (checked with :func:`maskstyle.train.check_settings`).
+    """
+    from maskstyle.train import check_settings, latest_checkpoint, load_checkpoint, read_settings
+
+    out_dir = Path(out_dir)
+    settings = check_settings(out_dir, expected) if expected else read_settings(out_dir)
+    if settings is None:
+        raise FileNotFoundError(f"{out_dir} has no recorded settings: train it first")
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in settings.items() if k in fields})
+    model = LOMIT(config.model_config())
+    path = latest_checkpoint(out_dir / "checkpoints")
+    if path is None:
+        raise FileNotFoundError(
+            f"no checkpoint in {out_dir / 'checkpoints'}: run `python -m "
+            f"maskstyle.models.lomit.train --out {out_dir} ...` first"
+        )
+    resumed = load_checkpoint(path, {"lomit": model}, restore_rng=False)
+    return model.to(device).eval(), config, resumed.step
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per :class:`TrainConfig` field (``--no-<flag>`` for booleans)."""
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool", bool):
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                                default=f.default)  # fmt: skip
+        elif f.name == "data_root":
+            parser.add_argument(flag, dest=f.name, default=None)
+        else:
+            kind = {"int": int, "float": float, "str": str}[str(f.type)]
+            parser.add_argument(flag, dest=f.name, type=kind, default=f.default)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Train LOMIT (or the global AdaIN baseline).")
+    parser.add_argument("--steps", type=int, required=True, help="D updates (G: every g_every)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--log-every", type=int, default=10)
+    parser.add_argument("--checkpoint-every", type=int, default=1000)
+    parser.add_argument("--keep-last", type=int, default=3, help="checkpoints kept (0: all)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--fresh", action="store_true", help="discard an earlier run in --out")
+    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads (0: torch's default); 1 avoids OpenMP spinning "
+                             "when small networks share a loaded CPU")  # fmt: skip
+    _add_config_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command-line run; writes ``OUT/summary.json`` (data, weights, final losses)."""
+    args = parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    model, _, history = train_lomit(
+        config, args.steps, args.out, log_every=args.log_every,
+        checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
+        fresh=args.fresh, device=args.device, keep_last=args.keep_last or None,
+    )  # fmt: skip
+    frame = history.to_frame()
+    summary = {
+        "steps": args.steps,
+        "settings": config.settings(),
+        "data": model.data_provenance,
+        "weights": f"LOMIT trained here, {args.steps} D steps ({args.steps // config.g_every} G "
+                   f"steps), {config.profile} profile",
+        "final": {k: float(frame[k].iloc[-1]) for k in frame.columns
+                  if k not in ("step", "wall_time")},
+    }  # fmt: skip
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

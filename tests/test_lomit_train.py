@@ -1,0 +1,147 @@
+"""LOMIT data (domains, pairs, true regions, CelebA), training resume and evaluation."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from maskstyle.models.lomit import data as D
+from maskstyle.models.lomit import evaluate as E
+from maskstyle.models.lomit.train import TrainConfig, load_trained, train_lomit
+
+TINY = TrainConfig(image_size=32, dim=4, n_res=1, mlp_dim=8, mask_dim=4, d_dim=4, d_layers=4,
+                   faces=12, batch_size=2, g_every=2, profile="test")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks: one thread (two OpenMP threads spin for seconds on a loaded 2-core box)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return D.FaceWorldDomains(12, 32, seed=0)
+
+
+def test_face_world_domains_and_pairs(faces):
+    assert faces.images.shape == (12, 3, 32, 32) and faces.labels.shape == (12, 10)
+    hair = faces.labels[:, :3]
+    assert torch.all(hair.sum(1) == 1)  # exactly one of black/blond/brown (LOMIT's filter)
+    pairs = D.DomainPairs(faces, seed=3)
+    for i in range(len(pairs)):
+        item = pairs[i]
+        assert not torch.equal(item["y1"], item["y2"])  # exemplar from another domain
+        assert pairs[i]["i2"] == item["i2"]  # deterministic
+    same = D.FaceWorldDomains(12, 32, seed=0)
+    torch.testing.assert_close(same.images, faces.images)
+
+
+def test_single_domain_refused():
+    class One(torch.utils.data.Dataset):
+        labels = torch.ones(3, 2)
+
+        def __len__(self):
+            return 3
+
+    with pytest.raises(ValueError, match="same domain"):
+        D.DomainPairs(One())
+
+
+def test_translation_region_bounds_the_counterfactual_change():
+    from maskstyle.data.synth.params import sample_params
+    from maskstyle.data.synth.renderer import render
+
+    p1 = sample_params(1).replace(hair={"style": "short", "colour": "black"},
+                                  objects={"smiling": False, "mouth_open": False})
+    p2 = p1.replace(hair={"colour": "blond"}, objects={"smiling": True})
+    region, names = D.translation_region(p1, p2, 32)
+    assert set(names) == {"Black_Hair", "Blond_Hair", "Smiling"}
+    cf = D.counterfactual_params(p1, p2, names)
+    a, b = render(p1, 32)["image"], render(cf, 32)["image"]
+    changed = (a - b).abs().amax(0) > 0
+    assert changed.any() and not (changed & ~region).any()  # every change lies in the region
+    assert region.float().mean() < 0.6  # local: not the whole image
+
+
+def fake_celeba(root, n=4):
+    """A CelebA layout: ``n`` random 178 x 218 photos, hair colour by index, smiling from 3."""
+    from maskstyle.data.synth.attributes import CELEBA_ATTRIBUTES as names
+
+    (root / "img_align_celeba").mkdir(parents=True)
+    rows, rng = [], np.random.default_rng(0)
+    for k in range(1, n + 1):
+        name = f"{k:06d}.jpg"
+        Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(
+            root / "img_align_celeba" / name)
+        values = ["-1"] * 40
+        values[names.index("Black_Hair" if k % 2 else "Blond_Hair")] = "1"
+        values[names.index("Smiling")] = "1" if k > 2 else "-1"
+        rows.append(f"{name} " + " ".join(values))
+    (root / "list_attr_celeba.txt").write_text(f"{n}\n" + " ".join(names) + "\n"
+                                               + "\n".join(rows))
+    return root
+
+
+def test_celeba_domains_on_fake_layout(tmp_path):
+    fake_celeba(tmp_path)
+    ds = D.CelebADomains(tmp_path, split="test", size=32)  # first 1,999 rows: all 4 here
+    assert len(ds) == 4 and ds.labels.shape == (4, 10)
+    item = ds[2]
+    assert item["image"].shape == (3, 32, 32) and item["label"][0] == 1 and item["label"][3] == 1
+    pair = D.DomainPairs(ds, seed=0)[0]
+    assert not torch.equal(pair["y1"], pair["y2"])
+
+
+def test_resume_gives_the_same_next_losses(tmp_path, faces):
+    _, _, straight = train_lomit(TINY, 4, tmp_path / "a", log_every=1, checkpoint_every=2,
+                                 progress=False, faces=faces)
+    train_lomit(TINY, 2, tmp_path / "b", log_every=1, checkpoint_every=2, progress=False,
+                faces=faces)
+    _, _, resumed = train_lomit(TINY, 4, tmp_path / "b", log_every=1, checkpoint_every=2,
+                                progress=False, faces=faces)
+    a, b = straight.to_frame(), resumed.to_frame()
+    terms = [c for c in a.columns if c != "wall_time"]
+    assert list(b["step"]) == [1, 2, 3, 4] and "g_total" in b.columns
+    np.testing.assert_allclose(a[terms].to_numpy(), b[terms].to_numpy(), rtol=1e-5)
+    model, config, step = load_trained(tmp_path / "b", expected=TINY.settings())
+    assert step == 4 and config == TINY and model.config.image_size == 32
+
+
+def test_other_settings_refused(tmp_path, faces):
+    from maskstyle.train import SettingsMismatch
+
+    train_lomit(TINY, 1, tmp_path, progress=False, faces=faces)
+    other = TrainConfig(**{**TINY.__dict__, "w_r1": 0.0})
+    with pytest.raises(SettingsMismatch, match="w_r1"):
+        train_lomit(other, 2, tmp_path, progress=False, faces=faces)
+    train_lomit(other, 1, tmp_path, progress=False, faces=faces, fresh=True)
+
+
+def test_metrics_by_hand_and_on_a_model(faces):
+    mask = torch.zeros(1, 1, 2, 2)
+    mask[0, 0, 0] = 1.0
+    region = torch.tensor([[[True, False], [True, False]]])
+    assert float(E.mask_iou(mask, region)) == pytest.approx(1 / 3)
+    out, img = torch.ones(1, 3, 2, 2), torch.zeros(1, 3, 2, 2)
+    out[..., 0] = 0.0  # column 0 (the region) changed nothing; column 1 changed by 1
+    assert float(E.background_change(out, img, region)) == pytest.approx(1.0)
+    clf, losses = E.train_classifier(faces.images, faces.labels, steps=3, batch_size=4, width=4,
+                                     progress=False)
+    acc, per = E.classifier_accuracy(clf, faces.images, faces.labels)
+    assert 0 <= acc <= 1 and set(per) == set(D.ATTRIBUTES)
+    pairs = E.evaluation_pairs(faces.labels, 2, seed=0)
+    for name, items in pairs.items():
+        cols = [D.ATTRIBUTES.index(a) for a in E.CLASSES[name]]
+        for i, j in items:
+            assert not torch.equal(faces.labels[i, cols], faces.labels[j, cols])
+    from maskstyle.models.lomit.model import LOMIT
+
+    model = LOMIT(TINY.model_config()).eval()
+    metrics = E.translation_metrics(model, clf, faces.images, faces.labels, faces.params, pairs)
+    assert 0 <= metrics["translation_accuracy"] <= 1 and 0 <= metrics["mask_iou"] <= 1
+    assert metrics["background_l1"] > 0
+
