@@ -6,6 +6,8 @@ _EXPORTS = {
     "FaceWorldExplorer": ".face_world",
     "LRNetDemo": ".lrnet",
     "FastSemanticStyleDemo": ".fast_semantic_style",
+    "MaskPainter": ".mask_painter",
+    "MaskPainterState": ".mask_painter",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
