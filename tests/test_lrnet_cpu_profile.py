@@ -16,6 +16,7 @@ from maskstyle.models.lrnet.data import (
     save_generated_pairs,
 )
 from maskstyle.models.lrnet.train import build_lrnet, load_trained_lrnet, main
+from maskstyle.train import SettingsMismatch, check_settings
 
 
 def _batch(size: int = 48):
@@ -62,16 +63,16 @@ def test_trained_settings_are_checked_when_loading(tmp_path):
     assert summary["settings"]["decoder_depth"] == 2 and summary["settings"]["composite"] is True
     model = load_trained_lrnet(tmp_path, expected={"decoder_depth": 2, "profile": "smoke"})
     assert model.decoder_depth == 2 and model.composite
-    with pytest.raises(ValueError, match=r"decoder_depth: trained 2, expected 1.*--fresh"):
+    with pytest.raises(SettingsMismatch, match=r"decoder_depth: checkpoint 2 vs now 1.*--fresh"):
         load_trained_lrnet(tmp_path, expected={"decoder_depth": 1})
-    with pytest.raises(ValueError, match="profile: trained 'smoke', expected 'cpu'"):
-        load_trained_lrnet(tmp_path, expected={"profile": "cpu"})
+    with pytest.raises(SettingsMismatch, match="profile: checkpoint 'smoke' vs now 'cpu'"):
+        check_settings(tmp_path, {"profile": "cpu"}, keys=["profile"])
 
 
 def test_resuming_with_other_settings_is_refused(tmp_path):
     base = ["--steps", "1", "--size", "48", "--pairs", "2", "--no-coords", "--out", str(tmp_path)]
     main(base)
-    with pytest.raises(Exception, match="lr|settings"):
+    with pytest.raises(SettingsMismatch, match="lr: checkpoint 0.0001 vs now 0.5"):
         main(base[:1] + ["2"] + base[2:] + ["--lr", "0.5"])
     fresh = main(base[:1] + ["2"] + base[2:] + ["--lr", "0.5", "--fresh"])
     assert fresh["settings"]["lr"] == 0.5
@@ -110,6 +111,9 @@ def test_style_decoder_is_trained_and_its_psnr_recorded(tmp_path):
 
     summary = train_style_decoder(25, tmp_path, size=32, pairs=10, batch_size=4, progress=False,
                                   eval_images=6)  # fmt: skip
+    assert check_settings(tmp_path, {"size": 32, "batch_size": 4}, keys=["size", "batch_size"])
+    with pytest.raises(SettingsMismatch, match="batch_size"):  # resuming with other settings
+        train_style_decoder(26, tmp_path, size=32, pairs=10, batch_size=2, progress=False)
     saved = json.loads((tmp_path / "summary.json").read_text())
     assert saved["val_psnr"] == pytest.approx(summary["val_psnr"])
     decoder, loaded = load_style_decoder(tmp_path)
@@ -148,7 +152,8 @@ def test_table1_keys_of_a_smoke_sized_run(tmp_path):
 
     table, _ = evaluate_blending(methods, pairs, fid_extractor=MeanColour(),
                                  foreground=lambda b: model.foreground(b["regions_a"]))  # fmt: skip
-    workbook.record(tmp_path, "table1", metrics=table1_metrics(table), data="test", weights="test")
+    workbook.record(tmp_path, "table1", metrics=table1_metrics(table), data="test", weights="test",
+                    seed=0, profile="smoke")
     saved = json.loads((tmp_path / "metrics.json").read_text())["entries"]["table1"]["metrics"]
     for method in TABLE1_METHODS:
         for measure in ("psnr", "ssim", "fid", "time_s", "psnr_face", "psnr_background"):

@@ -51,13 +51,14 @@ class FaceImages(Dataset):
 
 def style_decoder_settings(
     size: int, pairs: int, weights: str, seed: int, lr: float, batch_size: int,
-    feature_weight: float, steps: int, data: str,
+    feature_weight: float, data: str,
 ) -> dict:  # fmt: skip
-    """Everything that defines a trained style decoder (the settings its checkpoints carry)."""
+    """Everything that defines a trained style decoder (the settings its checkpoints carry;
+    the training length is not one of them: more steps continue the run)."""
     return {
         "model": f"VGGDecoder({STYLE_LAYER})", "size": size, "pairs": pairs,
         "encoder_weights": weights, "seed": seed, "lr": lr, "batch_size": batch_size,
-        "feature_weight": feature_weight, "steps": steps, "data": data,
+        "feature_weight": feature_weight, "data": data,
     }  # fmt: skip
 
 
@@ -124,7 +125,7 @@ def train_style_decoder(
         DataLoader(train, batch_size=batch_size, sampler=ResumableSampler(train, seed=seed))
     )
     settings = style_decoder_settings(
-        size, pairs, weights, seed, lr, batch_size, feature_weight, steps, train.provenance
+        size, pairs, weights, seed, lr, batch_size, feature_weight, train.provenance
     )
 
     def step_fn(batch: dict, step: int) -> dict[str, torch.Tensor]:
@@ -134,17 +135,17 @@ def train_style_decoder(
         optimizer.step()
         return {k: v.detach() for k, v in losses.items()}
 
-    trainer = _trainer(
+    trainer = Trainer(
         models={"decoder": decoder}, optimizers={"adam": optimizer}, step_fn=step_fn,
         data=loader, total_steps=steps, out_dir=out_dir, log_every=log_every,
         checkpoint_every=checkpoint_every, progress=progress, settings=settings, fresh=fresh,
-        trainer_cls=Trainer,
     )  # fmt: skip
     history = trainer.run().to_frame()
     decoder.eval()
     images = torch.stack([val[i]["image"] for i in range(min(eval_images, len(val)))])
     summary = {
         "settings": settings,
+        "steps": steps,
         "val_psnr": reconstruction_psnr(decoder, encoder, images),
         "val_images": len(images),
         "weights": f"VGGDecoder({STYLE_LAYER}) trained {steps} steps here (lr {lr}, batch "
@@ -154,34 +155,6 @@ def train_style_decoder(
     torch.save(decoder.state_dict(), out_dir / "decoder.pt")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
-
-
-def _trainer(*, trainer_cls, settings: dict, fresh: bool, **kwargs):
-    """A Trainer that knows its settings (the settings API when present, else ``extra``)."""
-    import inspect
-
-    if "settings" in inspect.signature(trainer_cls).parameters:
-        return trainer_cls(settings=settings, fresh=fresh, **kwargs)
-    checkpoints = Path(kwargs["out_dir"]) / "checkpoints"
-    if fresh:
-        import shutil
-
-        shutil.rmtree(checkpoints, ignore_errors=True)
-    else:
-        from maskstyle.train.checkpoint import latest_checkpoint
-
-        found = latest_checkpoint(checkpoints) if checkpoints.exists() else None
-        if found is not None:
-            saved = torch.load(found, map_location="cpu", weights_only=False)
-            saved = saved.get("extra", {}).get("settings", {})
-            keys = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
-            if keys:
-                raise ValueError(
-                    f"the checkpoints in {checkpoints} were trained with other settings "
-                    f"({', '.join(keys)}): pass --fresh (fresh=True) to start over, or use "
-                    "another folder"
-                )
-    return trainer_cls(extra={"settings": settings}, **kwargs)
 
 
 def load_style_decoder(out_dir: str | os.PathLike):

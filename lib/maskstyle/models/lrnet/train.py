@@ -114,11 +114,8 @@ def train_lrnet(
         optimizer.step()
         return {k: v.detach() for k, v in terms.items()}
 
-    from maskstyle.models.lrnet.style_decoder import _trainer
-
-    trainer = _trainer(
-        trainer_cls=Trainer,
-        settings=settings or {},
+    trainer = Trainer(
+        settings=settings,
         fresh=fresh,
         models={"decoder": model.decoder},
         optimizers={"adam": optimizer},
@@ -168,9 +165,9 @@ def load_trained_lrnet(
 ) -> LRNet:
     """Rebuild the LRNet a :func:`main` run saved in ``out_dir`` (summary + decoder.pt).
 
-    ``expected``: settings the caller needs (a subset of :func:`lrnet_settings`); any that
-    differ raise :class:`ValueError` naming them (retrain with ``--fresh``, or point to
-    the right folder).
+    ``expected``: settings the caller needs (a subset of :func:`lrnet_settings`), checked
+    by :func:`maskstyle.train.check_settings` (a difference raises
+    :class:`~maskstyle.train.SettingsMismatch` naming the keys and the fix).
     """
     out_dir = Path(out_dir)
     summary_path, weights_path = out_dir / "summary.json", out_dir / "decoder.pt"
@@ -183,7 +180,9 @@ def load_trained_lrnet(
     summary = json.loads(summary_path.read_text())
     settings = summary.get("settings", {})
     if expected:
-        check_lrnet_settings(settings, expected, out_dir)
+        from maskstyle.train import check_settings
+
+        check_settings(out_dir, expected, keys=list(expected))
     model = build_lrnet(
         summary["encoder_weights"], summary["seed"], summary["branches"],
         composite=settings.get("composite", False),
@@ -231,19 +230,6 @@ def training_args(
     args += ["--fresh"] if fresh else []
     args += ["--data-root", data_root] if data_root is not None else []
     return [str(a) for a in args]
-
-
-def check_lrnet_settings(settings: dict, expected: dict, where: str | os.PathLike) -> None:
-    """Raise ``ValueError`` naming every key of ``expected`` that ``settings`` holds
-    differently (or lacks)."""
-    trained = {k: settings.get(k, "<missing>") for k in expected}
-    wrong = {k: (trained[k], v) for k, v in expected.items() if trained[k] != v}
-    if wrong:
-        detail = "; ".join(f"{k}: trained {a!r}, expected {b!r}" for k, (a, b) in wrong.items())
-        raise ValueError(
-            f"the model in {where} was trained with other settings ({detail}): retrain it "
-            "(03_train / 04_ablations, or the CLI with --fresh) or point to the right folder"
-        )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
