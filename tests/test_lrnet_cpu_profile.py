@@ -120,7 +120,8 @@ def test_style_decoder_is_trained_and_its_psnr_recorded(tmp_path):
     encoder = VGG19Features(layers=(STYLE_LAYER,), weights="random", seed=0)
     pairs = FaceWorldBlendPairs(10, 32, 0, "val")
     images = torch.stack([pairs[i // 2]["x_a" if i % 2 == 0 else "x_b"] for i in range(6)])
-    assert reconstruction_psnr(decoder, encoder, images) == pytest.approx(loaded["val_psnr"], abs=1e-4)
+    recomputed = reconstruction_psnr(decoder, encoder, images)
+    assert recomputed == pytest.approx(loaded["val_psnr"], abs=1e-4)
     untrained = reconstruction_psnr(VGGDecoder(STYLE_LAYER, seed=0), encoder, images)
     assert summary["val_psnr"] > untrained + 3  # training made it a decoder
     # independent reference of the PSNR: 10 log10(1 / MSE), per image, averaged
