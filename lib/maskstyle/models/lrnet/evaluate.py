@@ -20,6 +20,7 @@ as ``"deep"`` when :func:`baseline_methods` is given one.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -152,11 +153,13 @@ def table1_metrics(table: Any) -> dict[str, float]:
     """The metrics of the ``table1`` entry of ``metrics.json``: ``"<method>.<measure>"`` for
     every row of :func:`evaluate_blending`'s table and every measure it holds as a number
     (PSNR/SSIM are :class:`~maskstyle.workbook.Missing` without a ground truth and left out;
-    NaN FIDs too)."""
+    NaN FIDs too, and an infinite PSNR - a method that leaves the background exactly B's -
+    which the table shows as ``inf``)."""
     metrics = {}
     for row in table.to_dict("records"):
         for measure in TABLE1_MEASURES:
             value = row.get(measure)
-            if isinstance(value, int | float) and value == value:  # not Missing, not NaN
+            # not Missing, not NaN, not an infinite PSNR (identical pixels: JSON has no inf)
+            if isinstance(value, int | float) and math.isfinite(value):
                 metrics[f"{row['method']}.{measure}"] = float(value)
     return metrics
