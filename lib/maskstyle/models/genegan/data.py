@@ -284,6 +284,36 @@ def write_celeba_layout(root: str | os.PathLike, n: int = 16, seed: int = 0,
     return root
 
 
+
+FACE_WORLD_FRAMING = (0.49, 0.49, 0.47)
+"""Face-world framing: centre ``(x, y)`` and height of the face contour's bounding box as
+fractions of the image (measured on sampled faces' contour landmarks)."""
+
+
+def face_crop(image: torch.Tensor, size: int) -> torch.Tensor:
+    """A real photo ``[3, H, W]`` in [0, 1] -> a ``[3, size, size]`` crop framed like the
+    face world (Fig. 7's unseen images): MediaPipe's face-mesh landmarks give the face's box,
+    which is placed at :data:`FACE_WORLD_FRAMING`; outside the photo is edge-padded."""
+    import torch.nn.functional as F
+
+    from maskstyle.data.parse_face import face_landmarks
+
+    points = torch.as_tensor(face_landmarks(image), dtype=torch.float32)  # [478, 2] pixels
+    lo, hi = points.min(0).values, points.max(0).values
+    cx, cy, frac = FACE_WORLD_FRAMING
+    side = float(hi[1] - lo[1]) / frac
+    left = float((lo[0] + hi[0]) / 2) - cx * side
+    top = float((lo[1] + hi[1]) / 2) - cy * side
+    h, w = image.shape[-2:]
+    # affine grid over the crop window, in the photo's normalised coordinates
+    xs = (left + (torch.arange(size) + 0.5) * side / size) / w * 2 - 1
+    ys = (top + (torch.arange(size) + 0.5) * side / size) / h * 2 - 1
+    grid = torch.stack(torch.meshgrid(ys, xs, indexing="ij")[::-1], dim=-1)[None]  # [1,S,S,2]
+    out = F.grid_sample(image[None].float(), grid, mode="bilinear", padding_mode="border",
+                        align_corners=False)  # fmt: skip
+    return out[0].clamp(0, 1)
+
+
 __all__ = [
     "AttributeSets",
     "LIGHTING",
@@ -291,6 +321,8 @@ __all__ = [
     "TensorImages",
     "celeba_sets",
     "counterfactual_set",
+    "FACE_WORLD_FRAMING",
+    "face_crop",
     "face_seed",
     "face_world_sets",
     "natural_faces",

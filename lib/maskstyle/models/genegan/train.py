@@ -103,13 +103,17 @@ class SettingsMismatch(ValueError):
 
 
 def check_settings(out_dir: str | os.PathLike, settings: TrainSettings | dict) -> None:
-    """Raise :class:`SettingsMismatch` if ``out_dir/settings.json`` differs from ``settings``."""
+    """Raise :class:`SettingsMismatch` if ``out_dir/settings.json`` differs from ``settings``
+    (a :class:`TrainSettings`: every field; a dict: only the keys it names)."""
     path = Path(out_dir) / "settings.json"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: train first (python -m {__name__} ...)")
     saved = json.loads(path.read_text())
-    wanted = dataclasses.asdict(settings) if isinstance(settings, TrainSettings) else settings
-    differ = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+    if isinstance(settings, TrainSettings):
+        wanted, keys = dataclasses.asdict(settings), set(saved) | set(dataclasses.asdict(settings))
+    else:
+        wanted, keys = dict(settings), set(settings)
+    differ = sorted(k for k in keys if saved.get(k) != wanted.get(k))
     if differ:
         listed = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {wanted.get(k)!r}" for k in differ)
         raise SettingsMismatch(
@@ -328,6 +332,37 @@ def load_trained(out_dir: str | os.PathLike, which: str = "best"):
     model = build_model(settings)
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     return model.eval()
+
+
+def command_args(settings: TrainSettings, out: str | os.PathLike, steps: int,
+                 **options) -> list[str]:  # fmt: skip
+    """The command-line arguments of this module for ``settings`` (+ ``options`` such as
+    ``classifier=path, eval_every=50``; ``fresh=True`` adds ``--fresh``)."""
+    args = ["--out", str(out), "--steps", str(steps)]
+    for field in dataclasses.fields(TrainSettings):
+        value = getattr(settings, field.name)
+        if value is not None:
+            args += ["--" + field.name.replace("_", "-"), str(value)]
+    for name, value in options.items():
+        if name == "fresh":
+            args += ["--fresh"] if value else []
+        elif value is not None:
+            args += ["--" + name.replace("_", "-"), str(value)]
+    return args
+
+
+def launch(settings: TrainSettings, out: str | os.PathLike, steps: int, *,
+           log_path: str | os.PathLike | None = None, launcher: str = "python",
+           nproc_per_node: int = 1, **options) -> dict:  # fmt: skip
+    """Train in a child process (``workbook.launch_training``: its output streams into the
+    notebook and ``log_path``); returns ``out/summary.json``."""
+    from maskstyle import workbook
+
+    workbook.launch_training(
+        __name__, command_args(settings, out, steps, **options), launcher=launcher,
+        nproc_per_node=nproc_per_node, log_path=log_path,
+    )  # fmt: skip
+    return json.loads((Path(out) / "summary.json").read_text())
 
 
 def _parser() -> argparse.ArgumentParser:
