@@ -2,7 +2,9 @@
 preservation, FID (offline TF-Inception), LPIPS (only with real backbone weights), timing.
 
 One concept per file: ``pixel`` (PSNR, SSIM), ``masked`` (region metrics), ``frechet``
-(FID), ``perceptual`` (LPIPS), ``timing``. Images are float ``[B, 3, H, W]`` in [0, 1];
+(FID), ``perceptual`` (LPIPS), ``inception_perceptual`` (a labelled LPIPS substitute),
+``diversity`` (mCSD/mOCD), ``harmony`` (harmony classifier, ground-truth harmony error),
+``timing``. Images are float ``[B, 3, H, W]`` in [0, 1];
 regions are bool masks ``[B, H, W]`` or label maps with ``region=``.
 """
 
@@ -28,6 +30,16 @@ _EXPORTS = {
     "lpips_available": ".perceptual",
     "lpips_backbone_path": ".perceptual",
     "time_call": ".timing",
+    "mcsd_mocd": ".diversity",
+    "pairwise_diversity": ".diversity",
+    "l1_distance": ".diversity",
+    "HarmonyClassifier": ".harmony",
+    "harmony_score": ".harmony",
+    "harmony_error": ".harmony",
+    "train_harmony_classifier": ".harmony",
+    "InceptionPerceptual": ".inception_perceptual",
+    "lpips_substitute": ".inception_perceptual",
+    "LPIPS_SUBSTITUTE_LABEL": ".inception_perceptual",
     "TimingResult": ".timing",
 }
 

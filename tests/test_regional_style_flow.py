@@ -1,0 +1,131 @@
+"""CNF over style codes (Eqs. 7-8) and the regional style mapping networks (Eqs. 3, 6)."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from maskstyle.models.regional_style import (
+    RegionalStyleMapping,
+    StyleCNF,
+    fine_tune_style_space,
+    random_direction,
+)
+
+
+class LinearField(nn.Module):
+    """f(s, l) = s A^T: the flow is s -> s expm(A T)^T with log-det T tr(A)."""
+
+    def __init__(self, a):
+        super().__init__()
+        self.a = nn.Parameter(a)
+
+    def forward(self, t, s):
+        return s @ self.a.T
+
+
+def _cnf(dim=4, **kw):
+    torch.manual_seed(0)
+    return StyleCNF(dim, hidden=16, rtol=1e-7, atol=1e-7, **kw)
+
+
+def test_cnf_encode_then_decode_returns_the_code():
+    cnf = _cnf()
+    s = torch.randn(5, 4)
+    z = cnf.encode(s)
+    assert z.shape == s.shape and not torch.allclose(z, s, atol=1e-3)
+    torch.testing.assert_close(cnf.decode(z), s, atol=1e-4, rtol=1e-4)
+    rows = s.view(5, 2, 2)  # a group's rows flatten to the code
+    torch.testing.assert_close(cnf.encode(rows), z)
+
+
+def test_cnf_matches_the_closed_form_of_a_linear_field():
+    a = torch.tensor([[0.3, -0.5, 0.0], [0.2, 0.1, 0.4], [0.0, -0.3, -0.2]])
+    cnf = _cnf(3, func=LinearField(a), T=0.7)
+    s = torch.randn(4, 3)
+    want = s @ torch.linalg.matrix_exp(a * 0.7).T  # Eq. 7 solved exactly
+    torch.testing.assert_close(cnf.encode(s), want, atol=1e-5, rtol=1e-5)
+    log_n = -0.5 * (want.square().sum(1) + 3 * math.log(2 * math.pi))
+    torch.testing.assert_close(
+        cnf.log_prob(s, exact=True), log_n + 0.7 * torch.trace(a), atol=1e-5, rtol=1e-5
+    )
+
+
+def test_cnf_hutchinson_trace_is_exact_for_a_diagonal_field():
+    a = torch.diag(torch.tensor([0.5, -0.2, 0.1, 0.3]))
+    cnf = _cnf(4, func=LinearField(a))
+    s = torch.randn(3, 4)
+    torch.testing.assert_close(cnf.log_prob(s), cnf.log_prob(s, exact=True), atol=1e-5, rtol=1e-5)
+
+
+def test_fine_tuning_in_z_space_follows_eqs_7_and_8():
+    cnf = _cnf()
+    s = torch.randn(2, 4)
+    d = random_direction(2, 4, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(d.norm(dim=1), torch.ones(2))
+    torch.testing.assert_close(cnf.fine_tune(s, d, 0.0), s, atol=1e-4, rtol=1e-4)
+    moved = cnf.fine_tune(s, 3 * d, 0.5)  # direction normalised to unit length
+    torch.testing.assert_close(moved, cnf.decode(cnf.encode(s) + 0.5 * d), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(fine_tune_style_space(s, 3 * d, 0.5), s + 0.5 * d)
+
+
+def test_cnf_bad_inputs():
+    cnf = _cnf()
+    with pytest.raises(ValueError, match=r"must be \[B, 4\]"):
+        cnf.encode(torch.randn(2, 5))
+    with pytest.raises(ValueError, match="positive"):
+        StyleCNF(4, T=0.0)
+
+
+def test_cnf_maximum_likelihood_step_raises_log_likelihood():
+    torch.manual_seed(0)
+    cnf = StyleCNF(2, hidden=16, method="rk4")
+    data = torch.randn(64, 2) * 0.3 + torch.tensor([1.0, -1.0])
+    opt = torch.optim.Adam(cnf.parameters(), lr=1e-2)
+    before = float(cnf.log_prob(data, exact=True).mean().detach())
+    for _ in range(15):
+        loss = -cnf.log_prob(data, exact=True).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(cnf.log_prob(data, exact=True).mean().detach()) > before + 0.3
+
+
+def test_mapping_shapes_insertion_and_real_rows():
+    torch.manual_seed(0)
+    rsm = RegionalStyleMapping(style_dim=6, z_dim=3, hidden=8)
+    assert rsm.indices == {"skin": [1, 2], "hair": [13]}
+    assert rsm.sample("skin", 4).shape == (4, 2, 6)
+    assert rsm.sample("hair", 4).shape == (4, 1, 6)
+    styles = torch.randn(3, 19, 6)
+    rows = torch.randn(3, 2, 6)
+    out = rsm.insert(styles, "skin", rows)
+    torch.testing.assert_close(out[:, [1, 2]], rows)
+    keep = [i for i in range(19) if i not in (1, 2)]
+    torch.testing.assert_close(out[:, keep], styles[:, keep])
+    present = torch.ones(3, 19, dtype=torch.bool)
+    present[1, 13] = False  # sample 1 has no hair
+    assert rsm.real_rows(styles, "hair", present).shape == (2, 1, 6)
+    with pytest.raises(ValueError, match="unknown group"):
+        rsm.sample("beard", 1)
+    with pytest.raises(ValueError, match="unknown region name"):
+        RegionalStyleMapping(6, groups={"x": ("skinn",)})
+
+
+def test_mapping_losses_are_eq_6():
+    torch.manual_seed(0)
+    rsm = RegionalStyleMapping(style_dim=4, z_dim=3, hidden=8)
+    real = torch.randn(5, 1, 4)
+    torch.manual_seed(1)
+    d_loss, g_loss = rsm.losses(real, "hair")
+    torch.manual_seed(1)
+    fake = rsm.mappings["hair"](torch.randn(5, 3))
+    d = rsm.discriminators["hair"]
+    # Eq. 6: D maximises E log D(s_s) + E log(1 - D(M(z)))
+    want_d = -(
+        torch.log(torch.sigmoid(d(real))).mean() + torch.log(1 - torch.sigmoid(d(fake))).mean()
+    )
+    want_g = -torch.log(torch.sigmoid(d(fake))).mean()
+    torch.testing.assert_close(d_loss, want_d, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(g_loss, want_g, atol=1e-5, rtol=1e-5)

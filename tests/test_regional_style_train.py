@@ -1,0 +1,153 @@
+"""Baselines (SPADE/CLADE VAE, pix2pixHD instance pooling) and the training entry point."""
+
+import json
+
+import pytest
+import torch
+
+from maskstyle.models.regional_style.baselines import Pix2PixHDBaseline, SPADEBaseline
+from maskstyle.models.regional_style.train import (
+    METHODS,
+    build_model,
+    load_trained,
+    main,
+    train_cnf,
+    train_style_mapping,
+)
+from maskstyle.nn import region_average_pool
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _batch(b=2, size=16, k=19, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(b, 3, size, size, generator=g), torch.randint(
+        0, k, (b, size, size), generator=g
+    )
+
+
+def test_spade_and_clade_baselines_restyle_the_whole_image(one_thread):
+    torch.manual_seed(0)
+    x, m = _batch()
+    for norm in ("spade", "clade"):
+        model = SPADEBaseline(norm, image_size=16, ngf=4, num_up=2, z_dim=4, ndf=4, hidden=4)
+        out, kl = model(x, m)
+        assert out.shape == x.shape and kl.item() >= 0
+        samples = model.sample(x, m, 3)
+        assert samples.shape == (2, 3, 3, 16, 16)
+        assert model.reconstruct(x, m).shape == x.shape
+    with pytest.raises(ValueError, match="norm must be"):
+        SPADEBaseline("sean")
+
+
+def test_pix2pixhd_pools_instances_and_swaps_rows(one_thread):
+    torch.manual_seed(0)
+    model = Pix2PixHDBaseline(ngf=4).eval()
+    x, m = _batch()
+    codes = model.encode(x, m)
+    assert codes.shape == (2, 19, 3)
+    torch.testing.assert_close(codes, region_average_pool(model.feature_net(x * 2 - 1), m, 19))
+    none = torch.zeros(19, dtype=torch.bool)
+    torch.testing.assert_close(model.transfer(x, m, x.flip(0), m.flip(0), none), model(x, m))
+
+
+def test_every_method_builds_and_reconstructs(one_thread):
+    x, m = _batch()
+    for method in METHODS:
+        torch.manual_seed(0)
+        model = build_model(
+            method, image_size=16, style_dim=4, ngf=4, encoder_ngf=4, num_up=2, hidden=4, z_dim=4
+        )
+        out = model(x, m)
+        out = out[0] if isinstance(out, tuple) else out
+        assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1, method
+    with pytest.raises(ValueError, match="method must be one of"):
+        build_model("groupdnet")
+
+
+def test_training_cli_writes_a_model_that_reloads_and_knows_its_settings(tmp_path, one_thread):
+    from maskstyle.train import SettingsMismatch
+
+    args = (
+        "--method ours --size 32 --num-up 2 --ngf 4 --encoder-ngf 4 --style-dim 4 --faces 4 "
+        "--steps 2 --batch-size 2 --vgg-layers relu1_1,relu2_1 --ndf 8"
+    ).split() + ["--out", str(tmp_path / "run")]
+    summary = main(args)
+    assert summary["settings"]["method"] == "ours"
+    assert set(summary["final"]) >= {"d_hinge", "g_hinge", "feat_match", "vgg"}
+    saved = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert saved["settings"]["architecture"]["style_dim"] == 4
+    assert list(saved["settings"]["vgg_layers"]) == ["relu1_1", "relu2_1"]
+    model = load_trained(tmp_path / "run")
+    x = torch.rand(1, 3, 32, 32)
+    m = torch.randint(0, 19, (1, 32, 32))
+    assert model(x, m).shape == (1, 3, 32, 32)
+    with pytest.raises(SettingsMismatch):
+        main([*args[:-2], "--l1", "1.0", "--steps", "3", "--out", str(tmp_path / "run")])
+    with pytest.raises(ValueError, match="unknown VGG layers"):
+        main([*args[:-2], "--vgg-layers", "relu9_9", "--out", str(tmp_path / "other")])
+    with pytest.raises(FileNotFoundError, match="train first"):
+        load_trained(tmp_path / "missing")
+
+
+def test_style_mapping_and_cnf_fits_lower_their_losses(one_thread):
+    from maskstyle.models.regional_style import RegionalStyleMapping, StyleCNF
+
+    torch.manual_seed(0)
+    styles = torch.randn(64, 19, 4) * 0.2 + 0.5
+    present = torch.ones(64, 19, dtype=torch.bool)
+    rsm = RegionalStyleMapping(4, z_dim=4, hidden=16)
+    hist = train_style_mapping(rsm, styles, present, steps=5, batch_size=16, progress=False)
+    assert len(hist) == 5 and set(hist[0]) == {"skin_d", "skin_g", "hair_d", "hair_g"}
+    present[:, 13] = False
+    with pytest.raises(ValueError, match="fewer than 2 images"):
+        train_style_mapping(rsm, styles, present, steps=1, progress=False)
+    cnf = StyleCNF(2, hidden=8, method="rk4")
+    nll = train_cnf(cnf, styles[:, 1, :2], steps=20, batch_size=64, lr=1e-2, progress=False)
+    assert nll[-1] < nll[0]
+
+
+def test_evaluation_interface_on_untrained_models(one_thread):
+    from maskstyle.metrics import HarmonyClassifier
+    from maskstyle.models.regional_style import RegionalStyleMapping, StyleCNF
+    from maskstyle.models.regional_style.data import cross_lighting_transfer
+    from maskstyle.models.regional_style.evaluate import (
+        diversity_row,
+        harmony_row,
+        reconstruct,
+        regional_samples,
+        style_code_timing,
+        transfer,
+    )
+
+    torch.manual_seed(0)
+    cases = cross_lighting_transfer(2, "skin", size=32, seed=0)
+    kw = dict(image_size=32, style_dim=4, ngf=4, encoder_ngf=4, num_up=2, hidden=4, z_dim=4)
+    ours, spade = build_model("ours", **kw).eval(), build_model("spade", **kw).eval()
+    x, m = cases["target"], cases["target_labels"]
+    assert reconstruct(ours, x, m).shape == x.shape
+    assert reconstruct(spade, x, m).shape == x.shape
+    out = transfer(ours, x, m, cases["reference"], cases["reference_labels"], "skin")
+    assert out.shape == x.shape
+    with pytest.raises(ValueError, match="cannot transfer a region"):
+        transfer(spade, x, m, cases["reference"], cases["reference_labels"], "skin")
+    rsm = RegionalStyleMapping(4, z_dim=4, hidden=8)
+    cnf = StyleCNF(8, hidden=8, method="rk4")
+    for kwargs in ({"mapping": rsm}, {"cnf": cnf}):
+        samples = regional_samples(ours, x, m, "skin", 3, **kwargs)
+        assert samples.shape == (2, 3, 3, 32, 32)
+        row = diversity_row(samples, m, "skin")
+        assert row["mcsd"] >= 0 and row["mocd"] >= 0
+    with pytest.raises(ValueError, match="exactly one"):
+        regional_samples(ours, x, m, "skin", 3)
+    assert regional_samples(spade, x, m, "skin", 2).shape == (2, 2, 3, 32, 32)
+    hs = harmony_row(out, cases["truth"], m, "skin", HarmonyClassifier(width=4, depth=2))
+    assert 0 <= hs["harmony_score"] <= 1 and hs["harmony_error_region"] > 0
+    timing = style_code_timing(rsm, cnf, "skin", repeats=2)
+    assert timing["mapping_vs_cnf_speedup"] == pytest.approx(timing["cnf_s"] / timing["mapping_s"])
