@@ -1,9 +1,9 @@
 """Training GeneGAN and its baselines (Sec. 3; official code's schedule and weights).
 
 One :class:`TrainSettings` per run (every field that defines the model: architecture, data,
-loss, optimiser, seed); the command line is generated from it, and it is written to
-``OUT/settings.json`` and compared on resume (a different setting raises
-:class:`SettingsMismatch`; ``--fresh`` starts over). The update is
+loss, optimiser, seed); the command line is generated from it, and the Trainer stores it in
+every checkpoint and ``OUT/settings.json`` and compares it on resume (a different setting
+raises :class:`maskstyle.train.SettingsMismatch`; ``--fresh`` starts over). The update is
 :class:`maskstyle.gan.AlternatingGANStep` run by :class:`maskstyle.train.Trainer`
 (atomic checkpoints, exact resume, NaN guard, ``history.csv``).
 
@@ -11,6 +11,9 @@ Official settings (``paper`` profile): RMSProp (decay 0.8, momentum 0), lr
 ``5e-5 * 0.8^(t / 10000)`` for G and D, weight decay 5e-5 on G's weights (as the code's
 ``0.5 * wd * mean(W^2)`` loss term), WGAN with weight clipping 0.01, 100 critic steps
 every 500th iteration and 1 otherwise, batch 64, 64 px, 100k iterations.
+
+Progress lines (step, losses, s/step, ETA) come from the Trainer when launched from a
+notebook (``workbook.launch_training``), a tqdm bar in a terminal.
 
 Every ``eval_every`` steps (with ``--classifier``) the model is scored on held-out
 *validation* counterfactual pairs (:func:`~maskstyle.models.genegan.evaluate.selection_score`);
@@ -29,9 +32,6 @@ import argparse
 import dataclasses
 import json
 import os
-import shutil
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +45,7 @@ from maskstyle.models.genegan.losses import (
     genegan_generator_loss,
     stacked_generator_loss,
 )
+from maskstyle.train import SettingsMismatch  # noqa: F401  (re-exported for callers)
 
 VARIANTS = ("genegan", "stacked", "cyclic")
 
@@ -98,28 +99,15 @@ class TrainSettings:
                               self.w_parallelogram)  # fmt: skip
 
 
-class SettingsMismatch(ValueError):
-    """Resuming a run whose settings differ from the saved ones."""
+def check_settings(out_dir: str | os.PathLike, settings: TrainSettings | dict) -> dict:
+    """:func:`maskstyle.train.check_settings` for a GeneGAN run: a :class:`TrainSettings`
+    compares every field, a dict only the keys it names. Raises
+    :class:`maskstyle.train.SettingsMismatch`; returns the recorded settings."""
+    from maskstyle.train import check_settings as check
 
-
-def check_settings(out_dir: str | os.PathLike, settings: TrainSettings | dict) -> None:
-    """Raise :class:`SettingsMismatch` if ``out_dir/settings.json`` differs from ``settings``
-    (a :class:`TrainSettings`: every field; a dict: only the keys it names)."""
-    path = Path(out_dir) / "settings.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: train first (python -m {__name__} ...)")
-    saved = json.loads(path.read_text())
     if isinstance(settings, TrainSettings):
-        wanted, keys = dataclasses.asdict(settings), set(saved) | set(dataclasses.asdict(settings))
-    else:
-        wanted, keys = dict(settings), set(settings)
-    differ = sorted(k for k in keys if saved.get(k) != wanted.get(k))
-    if differ:
-        listed = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {wanted.get(k)!r}" for k in differ)
-        raise SettingsMismatch(
-            f"{out_dir} was trained with other settings ({listed}); pass --fresh to start "
-            "over there, or use another --out folder"
-        )
+        return check(out_dir, dataclasses.asdict(settings))
+    return check(out_dir, settings, keys=list(settings))
 
 
 def build_model(settings: TrainSettings):
@@ -177,8 +165,8 @@ def _optimizers(settings: TrainSettings, model):
     return opt_g, opt_d, schedulers
 
 
-RUN_FILES = ("checkpoints", "history.csv", "validation.csv", "children.pt", "best.pt",
-             "best.json", "model.pt", "summary.json", "settings.json")  # fmt: skip
+OWN_FILES = ("validation.csv", "children.pt", "best.pt", "best.json", "model.pt", "summary.json")
+"""What a run writes besides the Trainer's checkpoints, history and settings."""
 
 
 def _children_grid(model, settings: TrainSettings, xa: torch.Tensor, xb: torch.Tensor):
@@ -207,7 +195,7 @@ def train(
     checkpoint_every: int = 500,
     fresh: bool = False,
     cache_dir: str | os.PathLike | None = None,
-    progress: bool | None = None,
+    progress: bool | str = True,
 ) -> dict:
     """Train (or resume) ``settings``' model for ``steps`` updates in ``out_dir``; returns
     the summary written to ``out_dir/summary.json``."""
@@ -217,14 +205,12 @@ def train(
     from maskstyle.train import Trainer
 
     out = Path(out_dir)
-    if fresh:
-        for name in RUN_FILES:
-            target = out / name
-            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    if fresh:  # the Trainer discards checkpoints, history and settings; these are ours
+        for name in OWN_FILES:
+            (out / name).unlink(missing_ok=True)
+    elif (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
+        check_settings(out, settings)  # fail before rendering data, not after
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
-        check_settings(out, settings)
-    (out / "settings.json").write_text(json.dumps(dataclasses.asdict(settings), indent=1) + "\n")
 
     sets = build_sets(settings, cache_dir)
     model = build_model(settings)
@@ -254,8 +240,6 @@ def train(
     best = json.loads(best_path.read_text()) if best_path.exists() else None
     rows = pd.read_csv(out / "validation.csv").to_dict("records") if (
         out / "validation.csv").exists() else []  # fmt: skip
-    print_every = max(1, min(log_every, steps // 20 or 1))
-    started, first_step = time.monotonic(), None
 
     def evaluate(step: int) -> None:
         nonlocal best, rows
@@ -277,15 +261,8 @@ def train(
               f" score {metrics['score']:.3f} (best at step {best['step']})", flush=True)
 
     def step_fn(batch, index: int) -> dict[str, torch.Tensor]:
-        nonlocal first_step
-        first_step = index if first_step is None else first_step
         terms = gan_step(batch, index)
         done = index + 1
-        if done % print_every == 0 or done == steps:
-            rate = (time.monotonic() - started) / (done - first_step)
-            shown = ", ".join(f"{k} {float(v):.4g}" for k, v in terms.items())
-            print(f"step {done}/{steps} | {shown} | {rate:.2f} s/step | ETA "
-                  f"{rate * (steps - done) / 60:.1f} min", flush=True)
         if done % eval_every == 0 or done == steps:
             evaluate(done)
         return terms
@@ -293,9 +270,8 @@ def train(
     trainer = Trainer(
         models={"model": model}, optimizers={"g": opt_g, "d": opt_d}, schedulers=schedulers,
         step_fn=step_fn, data=loader, total_steps=steps, out_dir=out, log_every=log_every,
-        checkpoint_every=checkpoint_every,
-        progress=sys.stderr.isatty() if progress is None else progress,
-        extra={"settings": dataclasses.asdict(settings), "data": sets.provenance},
+        checkpoint_every=checkpoint_every, progress=progress, fresh=fresh,
+        settings=dataclasses.asdict(settings), extra={"data": sets.provenance},
     )  # fmt: skip
     history = trainer.run()
     torch.save(model.state_dict(), out / "model.pt")
