@@ -69,15 +69,15 @@ def test_cli_cyclic_and_stacked_with_validation(tmp_path):
     from maskstyle.models.genegan.classifier import AttributeClassifier, save_classifier
 
     clf = save_classifier(AttributeClassifier(), tmp_path / "clf.pt")
-    common = ["--size", "32", "--width", "0.125", "--n-train", "4", "--batch-size", "2",
-              "--critic", "2", "--classifier", str(clf), "--eval-every", "1",
-              "--eval-pairs", "2", "--log-every", "1"]
+    common = ["--size", "32", "--width", "0.125", "--n-train", "2", "--batch-size", "2",
+              "--critic", "2", "--classifier", str(clf), "--eval-every", "2",
+              "--eval-pairs", "2", "--log-every", "1", "--checkpoint-every", "2"]
     for variant in ("cyclic", "stacked"):
         summary = main(["--out", str(tmp_path / variant), "--steps", "2", "--variant", variant,
                         *common])
         assert summary["best"] is not None and summary["steps"] == 2
         rows = pd.read_csv(tmp_path / variant / "validation.csv")
-        assert list(rows["step"]) == [1, 2]
+        assert list(rows["step"]) == [2]
         model = load_trained(tmp_path / variant)
         assert model.image_size == 32
     children = torch.load(tmp_path / "stacked" / "children.pt", weights_only=True)
