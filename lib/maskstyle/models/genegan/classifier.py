@@ -60,10 +60,22 @@ def train_attribute_classifier(
     seed: int = 0,
     n_test: int = 100,
     progress: bool = False,
+    threads: int | None = 1,
 ) -> AttributeClassifier:
     """Train on ``n_pairs`` counterfactual pairs (role ``classifier``) and measure accuracy
     on ``n_test`` unseen pairs (role ``classifier`` of ``seed + 1``) and ``n_test`` natural
-    faces (attribute as sampled); the numbers go to ``classifier.info``."""
+    faces (attribute as sampled); the numbers go to ``classifier.info``. ``threads``: torch
+    CPU threads while training (restored after; 1 is fastest on a shared machine)."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _train(attribute, size, n_pairs, steps, batch_size, lr, seed, n_test, progress)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train(attribute, size, n_pairs, steps, batch_size, lr, seed, n_test, progress):
     from tqdm.auto import tqdm
 
     from maskstyle.models.genegan.data import counterfactual_set, natural_faces

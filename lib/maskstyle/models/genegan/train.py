@@ -365,6 +365,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint-every", type=int, default=500)
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--fresh", action="store_true", help="delete this run's files first")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (1 is fastest on a shared 2-core machine)")
     return parser
 
 
@@ -375,7 +377,7 @@ def main(argv: list[str] | None = None) -> dict:
     names = [f.name for f in dataclasses.fields(TrainSettings)]
     settings = TrainSettings(**{n: getattr(args, n) for n in names})
     seed_everything(settings.seed)
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
+    torch.set_num_threads(max(1, args.threads))
     return train(
         settings, args.out, args.steps, classifier_path=args.classifier,
         eval_every=args.eval_every, eval_pairs=args.eval_pairs, log_every=args.log_every,
