@@ -130,8 +130,10 @@ def stacked_generator_loss(
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Stacked GeneGAN (Fig. 2b): reconstruction through grandchildren after two swaps."""
     c = model.four_children(x_au, x_be)
-    a2, e2 = model.encode(c["Ae"])  # (A', e') = Enc(Ae)
-    b2, u2 = model.encode(c["Bu"])  # (B', u') = Enc(Bu)
+    # (A', e') = Enc(Ae), (B', u') = Enc(Bu), in one encoder pass
+    bg2, obj2 = model.encode(torch.cat([c["Ae"], c["Bu"]]))
+    n = len(x_au)
+    a2, b2, e2, u2 = bg2[:n], bg2[n:], obj2[:n], obj2[n:]
     grand = model.decode(torch.cat([a2, b2]), torch.cat([u2, torch.zeros_like(e2)]))
     au2, be2 = grand.chunk(2)  # Dec(A', u') ~ x_Au, Dec(B', 0) ~ x_Be
     terms = {

@@ -18,9 +18,12 @@ object-absent set (``x_Be`` real vs ``x_Ae`` fake); 4x4 stride-2 convs 128/256/5
 LeakyReLU 0.2, BN from the second conv, one linear output
 (:class:`maskstyle.gan.ConvDiscriminator` with ``head="linear"``).
 
-**Our reading:** the paper says every network is "equipped with Batch Normalization"; the
-official code leaves the encoder's first conv without BN. We follow the paper (BN after
-every encoder conv, ``first_bn=True``); ``first_bn=False`` gives the code's variant.
+**Our reading:** the two parents go through the encoder in one batch (the official code
+encodes them in two calls, so batch norm gives each parent batch unit-variance object codes
+and the nulling loss cannot approach 0). The paper says every network is "equipped with
+Batch Normalization"; the official code leaves the encoder's first conv without BN. We
+follow the paper (BN after every encoder conv, ``first_bn=True``); ``first_bn=False``
+gives the code's variant.
 ``width`` scales every channel count (1.0 = the paper's sizes; the cpu profile may use a
 narrower net at the paper's topology, and says so).
 """
@@ -215,8 +218,13 @@ class GeneGAN(nn.Module):
             raise ValueError(
                 f"the parents must come in equal batches, got {x_au.shape[0]} and {x_be.shape[0]}"
             )
-        a, u = self.encode(x_au)
-        b, e = self.encode(x_be)
+        # one encoder pass over both parents: in training, batch norm then normalises the
+        # object channels over positives and negatives together, so e can shrink to 0 while
+        # u does not (two passes would give each parent batch unit-variance codes, and the
+        # nulling loss could not fall below E|LeakyReLU(N(0, 1))| ~ 0.47)
+        code_bg, code_obj = self.encode(torch.cat([x_au, x_be]))
+        n = len(x_au)
+        a, b, u, e = code_bg[:n], code_bg[n:], code_obj[:n], code_obj[n:]
         zero = torch.zeros_like(e)  # "We use 0 instead of e when decoding" (Sec. 2.1.1)
         # one decoder pass over the four recombinations: [Ae; Bu; Au; Be]
         out = self.decode(torch.cat([a, b, a, b]), torch.cat([zero, u, u, zero]))
