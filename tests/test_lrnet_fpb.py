@@ -110,3 +110,32 @@ def test_face_world_standins_run_fpb_end_to_end():
     vec = identity_vector({"male": True, "eye_width": 0.2, "lip_colour": [0.1, 0.2, 0.3],
                            "detail_seed": 7})  # fmt: skip
     assert vec.tolist() == pytest.approx([0.2, 0.1, 0.2, 0.3, 1.0])
+
+
+def test_snapshots_record_the_x_b_sequence_of_fig_2():
+    z = torch.randn(2, DIM, generator=torch.Generator().manual_seed(1))
+    n0 = torch.randn(2, DIM, generator=torch.Generator().manual_seed(2))
+    cfg = FPBConfig(max_iterations=5, step_size=0.01, early_stop=False)
+    result = generate_pair(generator, estimator, z, cfg, noise=n0, snapshot_every=2)
+    assert [t for t, _ in result.snapshots] == [0, 2, 4, 5]
+    torch.testing.assert_close(result.snapshots[0][1], z + n0)  # the random start
+    torch.testing.assert_close(result.snapshots[-1][1], result.x_b)  # the final x_B
+    with pytest.raises(ValueError, match="snapshot_every"):
+        generate_pair(generator, estimator, z, cfg, noise=n0, snapshot_every=-1)
+
+
+def test_standins_report_held_out_errors_and_paint_regions():
+    from maskstyle.models.lrnet.standins import train_fpb_standins
+
+    standins = train_fpb_standins(count=8, size=32, steps=2, batch_size=4, seed=0, eval_count=4)
+    errors = standins.errors
+    assert errors["held_out_faces"] == 4 and 0 <= errors["region_accuracy"] <= 1
+    assert errors["orientation_mae_deg"] > 0 and errors["contour_l2"] > 0
+    # the contour threshold is the estimator's own held-out contour error
+    assert standins.config.stop_contour == pytest.approx(errors["contour_l2"])
+    images, regions = standins.generator.with_regions(standins.sample_latents(2))
+    assert images.shape == (2, 3, 32, 32) and regions.shape == (2, 32, 32)
+    assert regions.dtype == torch.int64 and int(regions.max()) < 10
+    noise = standins.initial_noise(2, seed=1)
+    torch.testing.assert_close(noise, standins.initial_noise(2, seed=1))
+    assert noise.shape == (2, standins.latent_mean.numel())

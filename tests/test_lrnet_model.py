@@ -66,7 +66,11 @@ def test_forward_shapes_range_and_determinism(model):
 
 def capture_decoder_input(net, *args):
     seen = {}
-    handle = net.decoder.register_forward_hook(lambda m, i, o: seen.setdefault("x", i[0]))
+
+    def hook(module, inputs, output):  # returns None: the decoder's output is kept
+        seen.setdefault("x", inputs[0])
+
+    handle = net.decoder.register_forward_hook(hook)
     with torch.no_grad():
         net(*args)
     handle.remove()

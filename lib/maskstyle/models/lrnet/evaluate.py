@@ -20,6 +20,7 @@ as ``"deep"`` when :func:`baseline_methods` is given one.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -68,6 +69,7 @@ def evaluate_blending(
     pairs: Any,
     fid_extractor: torch.nn.Module | None = None,
     compute_fid: bool = True,
+    foreground: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None,
 ) -> tuple[Any, dict[str, torch.Tensor]]:
     """Run every method on every pair; return ``(table, blends)``.
 
@@ -76,12 +78,15 @@ def evaluate_blending(
     ``table`` (a DataFrame, one row per method): ``time_s`` (median per image), ``psnr`` and
     ``ssim`` against the ground truth (means; :class:`~maskstyle.workbook.Missing` when the
     pairs have none), ``fid`` against the ground truths, or the real targets ``x_B`` without
-    them (``NaN`` when ``compute_fid`` is False), ``fid_reference``. ``blends[name]`` is
-    ``[N, 3, H, W]``.
+    them (``NaN`` when ``compute_fid`` is False), ``fid_reference``; with ``foreground``
+    (``fn(batch) -> [B, H, W]`` bool, the blended pixels) also ``psnr_face`` and
+    ``psnr_background``: PSNR over the pixels inside / outside the foreground (Eq. 5 asks
+    the background to be B's). ``blends[name]`` is ``[N, 3, H, W]``.
     """
     import pandas as pd
 
     from maskstyle.metrics import FIDMeter, psnr, ssim
+    from maskstyle.metrics.masked import masked_psnr
     from maskstyle.models.lrnet.data import collate_pairs
     from maskstyle.workbook import Missing
 
@@ -101,6 +106,7 @@ def evaluate_blending(
         no_target = Missing(f"no ground truth to compare with: {reason}")
     targets = torch.cat([b["target"] if has_target else b["x_b"] for b in batches])
     reference = "ground-truth blends" if has_target else "real target faces x_B"
+    fg = torch.cat([foreground(b) for b in batches]) if foreground is not None else None
     blends: dict[str, torch.Tensor] = {}
     rows = []
     meter = None
@@ -125,9 +131,35 @@ def evaluate_blending(
             "fid": float("nan"),
             "fid_reference": reference,
         }
+        if fg is not None:
+            for key, inside in (("psnr_face", True), ("psnr_background", False)):
+                row[key] = (
+                    float(masked_psnr(blends[name], targets, fg, inside=inside))
+                    if has_target else no_target
+                )  # fmt: skip
         if meter is not None:
             meter.reset(real=False)
             meter.update(blends[name], real=False)
             row["fid"] = meter.compute()
         rows.append(row)
     return pd.DataFrame(rows), blends
+
+
+TABLE1_METHODS = ("alpha", "poisson", "style", "deep", "lrnet")
+TABLE1_MEASURES = ("time_s", "psnr", "ssim", "fid", "psnr_face", "psnr_background")
+
+
+def table1_metrics(table: Any) -> dict[str, float]:
+    """The metrics of the ``table1`` entry of ``metrics.json``: ``"<method>.<measure>"`` for
+    every row of :func:`evaluate_blending`'s table and every measure it holds as a number
+    (PSNR/SSIM are :class:`~maskstyle.workbook.Missing` without a ground truth and left out;
+    NaN FIDs too, and an infinite PSNR - a method that leaves the background exactly B's -
+    which the table shows as ``inf``)."""
+    metrics = {}
+    for row in table.to_dict("records"):
+        for measure in TABLE1_MEASURES:
+            value = row.get(measure)
+            # not Missing, not NaN, not an infinite PSNR (identical pixels: JSON has no inf)
+            if isinstance(value, int | float) and math.isfinite(value):
+                metrics[f"{row['method']}.{measure}"] = float(value)
+    return metrics

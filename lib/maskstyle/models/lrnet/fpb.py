@@ -119,6 +119,7 @@ class FPBResult:
     iterations: torch.Tensor  # [B] updates applied to each sample's noise
     converged: torch.Tensor  # [B] bool: met the stop criteria (vs hit the iteration cap)
     history: list[dict[str, list[float]]] = field(default_factory=list)
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # (t, x_B at t)
 
 
 def _check_attributes(attrs: FaceAttributes, batch: int) -> None:
@@ -141,13 +142,18 @@ def generate_pair(
     config: FPBConfig = FPBConfig(),
     noise: torch.Tensor | None = None,
     seed: int = 0,
+    snapshot_every: int = 0,
 ) -> FPBResult:
     """Run the FPB algorithm from latents ``z [B, ...]``: ``x_A = G(z)``, ``x_B = G(z + n)``.
 
     ``noise`` is the initial ``n`` (default: ``noise_std`` x standard normal from a
     generator seeded by ``seed``). Returns :class:`FPBResult`; ``history[t]`` holds the
-    per-sample loss and distances before update ``t``.
+    per-sample loss and distances before update ``t``; with ``snapshot_every > 0``,
+    ``snapshots`` holds ``(t, x_B)`` every that many iterations and at the last one (the
+    x_A -> x_B sequence of Fig. 2).
     """
+    if snapshot_every < 0:
+        raise ValueError(f"snapshot_every must be >= 0, got {snapshot_every}")
     if noise is None:
         g = torch.Generator(device="cpu").manual_seed(seed)
         noise = config.noise_std * torch.randn(z.shape, generator=g, dtype=z.dtype).to(z.device)
@@ -165,9 +171,12 @@ def generate_pair(
     converged = torch.zeros_like(active)
     iterations = torch.zeros(batch, dtype=torch.long, device=z.device)
     history: list[dict[str, list[float]]] = []
-    for _ in range(config.max_iterations + 1):
+    snapshots: list[tuple[int, torch.Tensor]] = []
+    for t in range(config.max_iterations + 1):
         n = noise.requires_grad_(True)
         x_b = generator(z + n)
+        if snapshot_every and t % snapshot_every == 0:
+            snapshots.append((t, x_b.detach().clone()))
         attrs_b = estimator(x_b)
         distances = attribute_distances(attrs_a, attrs_b)
         loss = fpb_loss(distances, config)
@@ -179,6 +188,8 @@ def generate_pair(
             converged |= done
             active &= ~done
         if not bool(active.any()) or len(history) > config.max_iterations:
+            if snapshot_every and t % snapshot_every:
+                snapshots.append((t, x_b.detach().clone()))
             break
         (grad,) = torch.autograd.grad(loss.sum(), n)
         step = config.step_size * grad * active.view(-1, *[1] * (z.dim() - 1)).to(grad.dtype)
@@ -194,4 +205,5 @@ def generate_pair(
         iterations=iterations,
         converged=converged,
         history=history,
+        snapshots=snapshots,
     )

@@ -14,7 +14,11 @@ transfers B's lighting and texture onto the pasted face:
    ``a`` (A's blended regions, Gaussian-feathered at feature resolution):
    ``F_branch = a * F_new(x_A) + (1 - a) * F(x_B)``;
 5. the two blended maps are concatenated (256 channels) and decoded by transposed
-   convolutions to an RGB image at full size.
+   convolutions to an RGB image at full size;
+6. (``composite=True``, our reading of Eq. 5, which asks the background to be B's) the
+   decoded image is pasted into ``x_B`` with the same feathered mask at image resolution,
+   so the decoder only has to make the face: ``x~ = a * D(...) + (1 - a) * x_B``.
+   ``composite=False`` returns the decoder's whole image, as Fig. 6 draws it.
 
 Ablations (Section 5.2): ``branches=("localin",)`` is structure (a) - the LocalIN map is
 concatenated with a copy of itself - and ``branches=("reshuffle",)`` structure (b).
@@ -54,19 +58,34 @@ def _check_branches(branches: Sequence[str]) -> tuple[str, ...]:
     return branches
 
 
-class LRNetDecoder(nn.Module):
-    """``[B, 256, H/2, W/2]`` -> RGB ``[B, 3, H, W]`` in (0, 1) with one transposed conv."""
+def _conv_relu(in_ch: int, out_ch: int) -> list[nn.Module]:
+    return [nn.Conv2d(in_ch, out_ch, 3, padding=1, padding_mode="reflect"), nn.ReLU(inplace=True)]
 
-    def __init__(self, in_channels: int = 2 * FEATURE_CHANNELS) -> None:
+
+class LRNetDecoder(nn.Module):
+    """``[B, 256, H/2, W/2]`` -> RGB ``[B, 3, H, W]`` in (0, 1) with one transposed conv.
+
+    ``depth`` 3x3 conv+ReLU layers at ``H/2`` (``width`` channels, the first maps the input
+    down) and ``depth - 1`` at ``H`` (``width/2`` channels) around one stride-2 4x4
+    transposed conv, then a 3x3 conv to RGB and a sigmoid. ``depth=1`` is the smallest
+    decoder (conv, deconv, conv); the paper says only "deconvolution layers".
+    """
+
+    def __init__(
+        self, in_channels: int = 2 * FEATURE_CHANNELS, width: int = 128, depth: int = 1
+    ) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(in_channels, 128, 3, padding=1, padding_mode="reflect"),
-            nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(64, 3, 3, padding=1, padding_mode="reflect"),
-            nn.Sigmoid(),
-        )
+        if depth < 1 or width < 2:
+            raise ValueError(f"decoder depth must be >= 1 and width >= 2, got {depth}, {width}")
+        half = width // 2
+        layers = _conv_relu(in_channels, width)
+        for _ in range(depth - 1):
+            layers += _conv_relu(width, width)
+        layers += [nn.ConvTranspose2d(width, half, 4, stride=2, padding=1), nn.ReLU(inplace=True)]
+        for _ in range(depth - 1):
+            layers += _conv_relu(half, half)
+        layers += [nn.Conv2d(half, 3, 3, padding=1, padding_mode="reflect"), nn.Sigmoid()]
+        self.net = nn.Sequential(*layers)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.net(features)
@@ -91,6 +110,9 @@ class LRNet(nn.Module):
         coord_weight: float = DEFAULT_COORD_WEIGHT,
         patch_size: int = 3,
         encoder: nn.Module | None = None,
+        composite: bool = True,
+        decoder_width: int = 128,
+        decoder_depth: int = 1,
     ) -> None:
         super().__init__()
         branches = _check_branches(branches)
@@ -108,8 +130,10 @@ class LRNet(nn.Module):
         self.patch_size = patch_size
         with torch.random.fork_rng(devices=[]):  # seeded init, global RNG untouched
             torch.manual_seed(seed)
-            self.decoder = LRNetDecoder()
+            self.decoder = LRNetDecoder(width=decoder_width, depth=decoder_depth)
         self.seed = seed
+        self.composite = composite
+        self.decoder_width, self.decoder_depth = decoder_width, decoder_depth
 
     @property
     def provenance(self) -> dict[str, str]:
@@ -208,4 +232,11 @@ class LRNet(nn.Module):
             blended.append(alpha * new + (1 - alpha) * feat_b)
         if len(blended) == 1:  # ablations (a)/(b): concatenate the branch with its copy
             blended = blended * 2
-        return self.decoder(torch.cat(blended, dim=1))
+        decoded = self.decoder(torch.cat(blended, dim=1))
+        if not self.composite:
+            return decoded
+        # Eq. 5 asks the background to be B's: paste the decoded face into B with the same
+        # feathered mask, at image resolution (sigma in image px = 2 x the feature sigma)
+        fg = self.foreground(regions_a, regions)
+        alpha_img = feather_mask(fg, 2 * self.feature_sigma).to(decoded.dtype)
+        return alpha_img * decoded + (1 - alpha_img) * x_b

@@ -64,11 +64,15 @@ def train_lrnet(
     checkpoint_every: int = 1000,
     progress: bool = False,
     device: str | torch.device = "cpu",
+    settings: dict | None = None,
+    fresh: bool = False,
 ):
     """Train ``model``'s decoder for ``steps`` updates on ``dataset``; returns the history.
 
     ``dataset`` yields :class:`~maskstyle.models.lrnet.data.FaceWorldBlendPairs` samples.
-    Resumes from ``out_dir/checkpoints`` if a run is already there.
+    Resumes from ``out_dir/checkpoints`` if a run is already there and its ``settings``
+    (everything that defines the model, :func:`lrnet_settings`) match; ``fresh=True``
+    starts over.
     """
     from maskstyle.train import ResumableLoader, ResumableSampler, Trainer
 
@@ -111,6 +115,8 @@ def train_lrnet(
         return {k: v.detach() for k, v in terms.items()}
 
     trainer = Trainer(
+        settings=settings,
+        fresh=fresh,
         models={"decoder": model.decoder},
         optimizers={"adam": optimizer},
         step_fn=step_fn,
@@ -120,15 +126,6 @@ def train_lrnet(
         log_every=log_every,
         checkpoint_every=checkpoint_every,
         progress=progress,
-        extra={
-            "paper": "lrnet",
-            "data": getattr(dataset, "provenance", type(dataset).__name__),
-            "encoder": model.provenance["encoder"],
-            "branches": model.provenance["branches"],
-            "lr": lr,
-            "batch_size": batch_size,
-            "use_coords": use_coords,
-        },
     )
     history = trainer.run()
     model.decoder_provenance = (
@@ -138,8 +135,40 @@ def train_lrnet(
     return history
 
 
-def load_trained_lrnet(out_dir: str | os.PathLike, device: str | torch.device = "cpu") -> LRNet:
-    """Rebuild the LRNet a :func:`main` run saved in ``out_dir`` (summary + decoder.pt)."""
+def lrnet_settings(args: argparse.Namespace, branches: Sequence[str]) -> dict:
+    """Everything that defines a trained LRNet (architecture, data, losses, optimiser, seed,
+    profile): what its checkpoints carry and what a notebook that loads it checks."""
+    return {
+        "branches": list(branches),
+        "composite": not args.no_composite,
+        "decoder_width": args.decoder_width,
+        "decoder_depth": args.decoder_depth,
+        "encoder_weights": args.weights,
+        "use_coords": not args.no_coords,
+        "size": args.size,
+        "pairs": args.pairs,
+        "data_root": None if args.data_root is None else str(args.data_root),
+        "dataset": args.dataset,
+        "fpb_pairs": None if args.fpb_pairs is None else str(args.fpb_pairs),
+        "loss_weights": list(LAMBDAS),
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "profile": args.profile,
+    }
+
+
+def load_trained_lrnet(
+    out_dir: str | os.PathLike,
+    device: str | torch.device = "cpu",
+    expected: dict | None = None,
+) -> LRNet:
+    """Rebuild the LRNet a :func:`main` run saved in ``out_dir`` (summary + decoder.pt).
+
+    ``expected``: settings the caller needs (a subset of :func:`lrnet_settings`), checked
+    by :func:`maskstyle.train.check_settings` (a difference raises
+    :class:`~maskstyle.train.SettingsMismatch` naming the keys and the fix).
+    """
     out_dir = Path(out_dir)
     summary_path, weights_path = out_dir / "summary.json", out_dir / "decoder.pt"
     for path in (summary_path, weights_path):
@@ -149,11 +178,58 @@ def load_trained_lrnet(out_dir: str | os.PathLike, device: str | torch.device = 
                 f"--out {out_dir} ...`"
             )
     summary = json.loads(summary_path.read_text())
-    model = build_lrnet(summary["encoder_weights"], summary["seed"], summary["branches"])
+    settings = summary.get("settings", {})
+    if expected:
+        from maskstyle.train import check_settings
+
+        check_settings(out_dir, expected, keys=list(expected))
+    model = build_lrnet(
+        summary["encoder_weights"], summary["seed"], summary["branches"],
+        composite=settings.get("composite", False),
+        decoder_width=settings.get("decoder_width", 128),
+        decoder_depth=settings.get("decoder_depth", 1),
+    )  # fmt: skip
     state = torch.load(weights_path, map_location="cpu", weights_only=True)
     model.decoder.load_state_dict(state)
     model.decoder_provenance = summary["weights"]
     return model.to(device).eval()
+
+
+def training_args(
+    out: str | os.PathLike,
+    steps: int,
+    *,
+    size: int,
+    pairs: int,
+    branches: Sequence[str] = BRANCHES,
+    weights: str = "random",
+    lr: float = LEARNING_RATE,
+    batch_size: int = BATCH_SIZE,
+    seed: int = 0,
+    decoder_depth: int = 1,
+    profile: str = "unspecified",
+    use_coords: bool = True,
+    composite: bool = True,
+    fpb_pairs: str | os.PathLike | None = None,
+    fresh: bool = False,
+    data_root: str | os.PathLike | None = None,
+) -> list[str]:
+    """The ``python -m maskstyle.models.lrnet.train`` arguments of one model folder (what
+    notebooks pass to ``workbook.launch_training``): about 200 history rows and 4
+    checkpoints per run."""
+    args = [
+        "--steps", steps, "--out", out, "--size", size, "--pairs", pairs,
+        "--branches", ",".join(branches), "--weights", weights, "--lr", lr,
+        "--batch-size", batch_size, "--seed", seed, "--decoder-depth", decoder_depth,
+        "--profile", profile, "--log-every", max(1, steps // 200),
+        "--checkpoint-every", max(1, steps // 4),
+    ]  # fmt: skip
+    args += [] if use_coords else ["--no-coords"]
+    args += [] if composite else ["--no-composite"]
+    args += ["--fpb-pairs", fpb_pairs] if fpb_pairs is not None else []
+    args += ["--fresh"] if fresh else []
+    args += ["--data-root", data_root] if data_root is not None else []
+    return [str(a) for a in args]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -179,6 +255,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--checkpoint-every", type=int, default=1000)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--no-composite", action="store_true",
+        help="return the decoder's whole image (default: paste the face into B, Eq. 5)",
+    )  # fmt: skip
+    parser.add_argument("--decoder-width", type=int, default=128)
+    parser.add_argument("--decoder-depth", type=int, default=1)
+    parser.add_argument(
+        "--fpb-pairs", type=Path, default=None,
+        help="FPB-algorithm pairs (save_generated_pairs) mixed into the training pairs",
+    )  # fmt: skip
+    parser.add_argument("--profile", default="unspecified", help="workbook profile (recorded)")
+    parser.add_argument("--fresh", action="store_true", help="start over, ignore checkpoints")
     return parser.parse_args(argv)
 
 
@@ -193,21 +281,35 @@ def main(argv: list[str] | None = None) -> dict | None:
     try:
         seed_everything(args.seed)
         branches = tuple(b.strip() for b in args.branches.split(",") if b.strip())
-        model = build_lrnet(args.weights, args.seed, branches)
+        model = build_lrnet(
+            args.weights, args.seed, branches, composite=not args.no_composite,
+            decoder_width=args.decoder_width, decoder_depth=args.decoder_depth,
+        )  # fmt: skip
         dataset = lrnet_pairs(
             args.data_root, args.pairs, args.size, args.seed, "train", args.dataset,
             coords="none" if args.no_coords else "mesh",
         )  # fmt: skip
+        if args.fpb_pairs is not None:
+            from torch.utils.data import ConcatDataset
+
+            from maskstyle.models.lrnet.data import GeneratedPairs
+
+            generated = GeneratedPairs(args.fpb_pairs, args.size)
+            provenance = f"{dataset.provenance} + {generated.provenance}"
+            dataset = ConcatDataset([dataset, generated])
+            dataset.provenance = provenance
+        settings = lrnet_settings(args, branches)
         history = train_lrnet(
             model, dataset, args.steps, args.out, lr=args.lr, batch_size=args.batch_size,
             seed=args.seed, use_coords=not args.no_coords, log_every=args.log_every,
             checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
-            device=context.device,
+            device=context.device, settings=settings, fresh=args.fresh,
         )  # fmt: skip
         if not is_main_process():
             return None
         frame = history.to_frame()
         summary = {
+            "settings": settings,
             "steps": args.steps,
             "seed": args.seed,
             "branches": list(branches),
