@@ -63,30 +63,59 @@ def test_load_csv_and_yaml(tables):
 def test_compare_paper_vs_ours(tables):
     paper = paper_table("fast", "timings", notebooks_root=tables)
     ours = {("ours", "time", 512): 2.0, ("Gatys", "time", 512): Missing("no VGG19 weights")}
-    table = compare(paper, ours, provenance=PROV)
+    table = compare(paper, ours, provenance=PROV, comparable={("ours", "time", 512): True})
     assert list(table.columns) == [
-        "method",
-        "metric",
-        "resolution",
-        "source",
-        "paper",
-        "ours",
-        "difference",
-        "unit",
-        "ours_provenance",
-        "missing_reason",
+        "method", "metric", "resolution", "source", "paper", "ours", "difference", "unit",
+        "ours_note",
     ]
     row = table.iloc[1]
     assert row.ours == 2.0 and row.difference == pytest.approx(2.0 - 1.35)
-    assert row.ours_provenance == (
+    assert table.attrs["caption"] == (
         "smoke profile; data: face_world; weights: random init; seed 0; commit 01234567"
     )
     gatys = table.iloc[0]
-    assert math.isnan(gatys.ours) and gatys.missing_reason == "no VGG19 weights"
-    assert gatys.ours_provenance == ""
-    assert table.iloc[2].missing_reason == "not computed by this notebook"
+    assert math.isnan(gatys.ours) and gatys.ours_note == "no VGG19 weights"
+    assert table.iloc[2].ours_note == "not computed by this notebook"
     markdown = dataframe_to_markdown(table)
-    assert "| Gatys | time | 512 | Table 3 | 112 | — | — | s |  | no VGG19 weights |" in markdown
+    assert "| Gatys | time | 512 | Table 3 | 112 | — | — | s | no VGG19 weights |" in markdown
+
+
+def test_compare_gives_no_difference_where_settings_differ(tables):
+    paper = paper_table("fast", "timings", notebooks_root=tables)
+    ours = {("ours", "time", 512): 2.0, ("ours", "time", 800): 3.0}
+    table = compare(paper, ours, provenance=PROV)  # nothing declared comparable
+    assert table.difference.isna().all()
+    assert table.iloc[1].ours_note.startswith("no difference: not measured alike")
+    why = "ours at 48 px on CPU, the paper's at 800 px on a GPU"
+    table = compare(paper, ours, provenance=PROV,
+                    comparable={("ours", "time", 512): True, ("ours", "time", 800): why})
+    assert table.iloc[1].difference == pytest.approx(0.65) and table.iloc[2].ours_note == why
+    with pytest.raises(KeyError, match="match no paper row"):
+        compare(paper, ours, provenance=PROV, comparable={("ours", "time", 999): True})
+
+
+def test_paper_notes_are_kept(tmp_path):
+    (tmp_path / "t.csv").write_text(
+        "source,method,metric,value,note\nTable 1,alpha,time,,garbled in the paper\n")
+    table = compare(load_paper_table(tmp_path / "t.csv"), {("alpha", "time"): 0.1}, provenance=PROV,
+                    comparable=True)
+    assert table.iloc[0].paper_note == "garbled in the paper"
+    assert math.isnan(table.iloc[0].difference)
+
+
+def test_save_table_writes_provenance_once_as_a_caption(tmp_path):
+    from maskstyle.workbook import save_table
+
+    paper = pd.DataFrame({"source": ["T1"], "method": ["a"], "metric": ["m"], "value": [1.0]})
+    table = compare(paper, {("a", "m"): 2.0}, provenance=PROV)
+    table["flag"] = [True]
+    table["where"] = [str(tmp_path / "runs" / "x")]
+    _, md = save_table(table, tmp_path, "t", caption="Paper vs ours.")
+    text = md.read_text()
+    assert text.startswith("*Paper vs ours. Made by: smoke profile; data: face_world;")
+    assert text.count("smoke profile") == 1 and "| yes |" in text
+    _, md = save_table(pd.DataFrame({"x": [1]}), tmp_path, "u", provenance=PROV)
+    assert md.read_text().startswith("*Made by: smoke profile")
 
 
 def test_compare_from_dataframe_and_nan_paper_value(tables):
@@ -104,7 +133,7 @@ def test_compare_from_dataframe_and_nan_paper_value(tables):
     doodle = table[table.method == "doodle"].iloc[0]
     assert doodle.ours == 3.0 and math.isnan(doodle.difference)  # paper prints no number
     ours800 = table[(table.method == "ours") & (table.resolution == 800)].iloc[0]
-    assert ours800.missing_reason == "no 600x800 images"
+    assert ours800.ours_note == "no 600x800 images"
 
 
 def test_compare_errors(tables):

@@ -67,7 +67,8 @@ def make_notebooks(root: Path) -> Path:
             "ours = workbook.load_metrics(output_dir)['entries']['alpha']\n"
             "paper = workbook.paper_table('alpha', 't1', notebooks_root='..')\n"
             "table = workbook.compare(paper, {('ours', 'score'): ours['metrics']['score'], "
-            "('ours', 'fid'): workbook.Missing('no Inception weights')}, provenance=ours)\n"
+            "('ours', 'fid'): workbook.Missing('no Inception weights')}, provenance=ours, "
+            "comparable={('ours', 'score'): True})\n"
             "workbook.save_table(table, output_dir, 'paper_vs_ours')",
             "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot(range(width))\n"
             "workbook.save_figure(fig, output_dir, 'curve')",
@@ -188,9 +189,10 @@ def test_paper_vs_ours_and_figure_written(batch):
     table = pd.read_csv(batch["out"] / "alpha/smoke/paper_vs_ours.csv")
     score = table[table.metric == "score"].iloc[0]
     assert score.paper == 5.0 and score.ours == 6.0 and score.difference == pytest.approx(1.0)
-    assert "unit-test constants" in score.ours_provenance
+    caption = (batch["out"] / "alpha/smoke/paper_vs_ours.md").read_text().splitlines()[0]
+    assert "unit-test constants" in caption and caption.startswith("*Made by: smoke profile")
     fid = table[table.metric == "fid"].iloc[0]
-    assert pd.isna(fid.ours) and fid.missing_reason == "no Inception weights"
+    assert pd.isna(fid.ours) and fid.ours_note == "no Inception weights"
     png = batch["out"] / "alpha/smoke/curve.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 1_000_000
 
@@ -419,3 +421,27 @@ def test_root_cli_has_the_run_command(notebooks, capsys):
 
     assert main(["run", "--list", "--notebooks", str(notebooks)]) == 0
     assert "01_metrics.ipynb" in capsys.readouterr().out
+
+
+def test_cpu_profile_reads_cpu_yaml_beside_paper_yaml(notebooks, tmp_path):
+    (notebooks / "alpha" / "cpu.yaml").write_text(
+        "paper: a made-up paper, face world at 64 px\nexecution_timeout: {cpu: 600}\n"
+        "parameters: {scale: 3}\n"
+    )
+    jobs = plan_batch(["alpha"], "cpu", notebooks_root=notebooks, out_root=tmp_path)
+    assert jobs[0].parameters["scale"] == 3 and jobs[0].parameters["profile"] == "cpu"
+    assert jobs[0].parameters["output_dir"] == str((tmp_path / "alpha" / "cpu").resolve())
+    assert jobs[0].execution_timeout == 600
+    paper = plan_batch(["alpha"], "paper", notebooks_root=notebooks, out_root=tmp_path)
+    assert paper[0].parameters["scale"] == 10  # paper.yaml is untouched by cpu.yaml
+    # a series without cpu.yaml runs its defaults under the cpu profile
+    gamma = plan_batch(["gamma"], "cpu", notebooks_root=notebooks, out_root=tmp_path)
+    assert gamma[0].parameters["profile"] == "cpu"
+
+
+def test_bad_cpu_yaml_names_its_file(tmp_path):
+    root = tmp_path / "nbs"
+    _nb(root / "alpha" / "01_metrics.ipynb", {"scale": 2}, ["import maskstyle", "assert 1"])
+    (root / "alpha" / "cpu.yaml").write_text("parameters: {scale: fast}\n")
+    with pytest.raises(WorkbookError, match="cpu.yaml scale='fast'"):
+        plan_batch(["alpha"], "cpu", notebooks_root=root, out_root=tmp_path / "out")

@@ -33,6 +33,9 @@ _EXPORTS = {
     "local_reshuffle": ".local_reshuffle",
     "reshuffle_index": ".local_reshuffle",
     "coords_at": ".local_reshuffle",
+    "region_average_pool": ".region_pool",
+    "highway_adain": ".highway_adain",
+    "instance_norm": ".highway_adain",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

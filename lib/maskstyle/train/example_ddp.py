@@ -63,6 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint-every", type=int, default=5)
     parser.add_argument("--log-every", type=int, default=1)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--fresh", action="store_true",
+                        help="discard the checkpoints already in --out and train from scratch")
     return parser.parse_args(argv)
 
 
@@ -95,9 +97,10 @@ def main(argv: list[str] | None = None) -> dict | None:
             models={"mlp": model}, optimizers={"sgd": optimizer}, step_fn=step_fn,
             data=ResumableLoader(loader), total_steps=args.steps, out_dir=args.out,
             checkpoint_every=args.checkpoint_every, log_every=args.log_every,
-            progress=not args.no_progress,
-            extra={"data": "synthetic: 64 Gaussian samples, random teacher MLP",
-                   "weights": f"random init, seed {args.seed}"},
+            progress=not args.no_progress, fresh=args.fresh,
+            settings={"model": "mlp", "data": "synthetic: 64 Gaussian samples, random teacher MLP",
+                      "global_batch_size": args.batch_size, "lr": args.lr, "seed": args.seed},
+            extra={"weights": f"random init, seed {args.seed}"},
         )
         history = trainer.run()
         flat = torch.cat([p.detach().cpu().flatten() for p in model.parameters()])

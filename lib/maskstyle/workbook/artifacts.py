@@ -6,11 +6,11 @@ from __future__ import annotations
 import glob
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from maskstyle.workbook.paths import resolve_output_dir
+from maskstyle.workbook.paths import relative_paths, resolve_output_dir
 
 MAX_FIGURE_BYTES = 1_000_000  # committed figures stay small
 MISSING_MARK = "—"
@@ -18,7 +18,8 @@ MISSING_MARK = "—"
 
 def dataframe_to_markdown(df: Any, floatfmt: str = ".4g", index: bool = False) -> str:
     """A GitHub pipe table of ``df`` (no ``tabulate`` needed). Floats use ``floatfmt``,
-    missing values (None/NaN) show as an em dash, ``|`` inside cells is escaped."""
+    missing values (None/NaN) show as an em dash, booleans as ``yes``/``no`` (one spelling
+    in every table), ``|`` inside cells is escaped."""
     import pandas as pd
 
     frame = df.reset_index() if index else df
@@ -28,6 +29,8 @@ def dataframe_to_markdown(df: Any, floatfmt: str = ".4g", index: bool = False) -
     def cell(value: Any) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
             return MISSING_MARK
+        if isinstance(value, bool) or type(value).__name__ == "bool_":
+            return "yes" if value else "no"
         if isinstance(value, float):
             return format(value, floatfmt)
         return str(value).replace("|", "\\|").replace("\n", " ")
@@ -40,18 +43,42 @@ def dataframe_to_markdown(df: Any, floatfmt: str = ".4g", index: bool = False) -
 
 
 def save_table(
-    df: Any, output_dir: str | os.PathLike, name: str, floatfmt: str = ".4g"
+    df: Any,
+    output_dir: str | os.PathLike,
+    name: str,
+    floatfmt: str = ".4g",
+    *,
+    provenance: str | Mapping[str, Any] | None = None,
+    caption: str | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``df`` as ``<output_dir>/<name>.csv`` and ``<name>.md``; return both paths."""
+    """Write ``df`` as ``<output_dir>/<name>.csv`` and ``<name>.md``; return both paths.
+
+    The Markdown table gets one caption line above it: ``caption`` (what the table shows)
+    and the provenance of its numbers (``provenance``: the entry :func:`record` returned,
+    or a sentence; a table from :func:`compare` carries its own). Provenance goes there once,
+    never into every row. Text cells holding absolute paths into the repository are written
+    relative to it; booleans read ``yes``/``no``.
+    """
     import pandas as pd
+
+    from maskstyle.workbook.paper_tables import describe_provenance
 
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"save_table needs a pandas DataFrame, got {type(df).__name__}")
     _check_file_stem(name)
     folder = resolve_output_dir(output_dir)
     csv_path, md_path = folder / f"{name}.csv", folder / f"{name}.md"
-    df.to_csv(csv_path, index=False)
-    md_path.write_text(dataframe_to_markdown(df, floatfmt=floatfmt), encoding="utf-8")
+    frame = df.copy()
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].map(
+                lambda v: relative_paths(v) if isinstance(v, str) else v
+            )
+    frame.to_csv(csv_path, index=False)
+    where = describe_provenance(provenance) if provenance is not None else df.attrs.get("caption")
+    parts = [p for p in (caption, f"Made by: {where}." if where else None) if p]
+    head = f"*{' '.join(parts)}*\n\n" if parts else ""
+    md_path.write_text(head + dataframe_to_markdown(frame, floatfmt=floatfmt), encoding="utf-8")
     return csv_path, md_path
 
 

@@ -57,14 +57,18 @@ def list_series(notebooks_root: Path) -> str:
         if series.error:
             lines.append(f"  cannot run: {series.error}")
             continue
-        paper = load_profile(series, "paper")
-        if paper.description:
-            lines.append(f"  paper profile: {paper.description}")
+        profiles = {name: load_profile(series, name) for name in sorted(series.profile_files)}
+        for name, prof in profiles.items():
+            if prof.description:
+                lines.append(f"  {name} profile: {prof.description}")
         for nb in series.notebooks:
             lines.append(f"  {nb.name}")
-            overrides = {**paper.shared, **paper.per_notebook.get(nb.name, {})}
             for name, default in series.parameters[nb.name].items():
-                extra = f"   [paper: {overrides[name]!r}]" if name in overrides else ""
+                extra = "".join(
+                    f"   [{pname}: {over[name]!r}]"
+                    for pname, prof in profiles.items()
+                    if name in (over := {**prof.shared, **prof.per_notebook.get(nb.name, {})})
+                )
                 lines.append(f"    {name} = {default!r}{extra}")
     return "\n".join(lines) if lines else f"no series in {notebooks_root}"
 

@@ -65,15 +65,21 @@ def launch_training(
     log_path: str | os.PathLike | None = None,
 ) -> None:
     """Run the training command, streaming its output into the notebook (and ``log_path``).
-    A non-zero exit raises ``RuntimeError`` with the last lines of output."""
+
+    The child runs with ``MASKSTYLE_PROGRESS=log``, so a :class:`~maskstyle.train.Trainer`
+    prints a plain line at intervals (step, losses, s/step, ETA) that arrives in the cell as
+    it is printed, where a tqdm bar's carriage returns would arrive only at the end. A
+    non-zero exit raises ``RuntimeError`` with the last lines of output."""
     command = training_command(module, args, launcher=launcher, nproc_per_node=nproc_per_node)
     print("$ " + " ".join(command), flush=True)
     tail: deque[str] = deque(maxlen=30)
     log = Path(log_path).open("w", encoding="utf-8") if log_path else None
+    env = {**os.environ, "MASKSTYLE_PROGRESS": "log", "PYTHONUNBUFFERED": "1"}
     try:
         with subprocess.Popen(
             command,
             cwd=cwd,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -85,6 +91,7 @@ def launch_training(
                 tail.append(line)
                 if log:
                     log.write(line)
+                    log.flush()
             code = process.wait()
     finally:
         if log:

@@ -2,10 +2,14 @@
 
 Each series transcribes its paper's tables into ``notebooks/<series>/paper_tables/`` (CSV or
 YAML, see ``notebooks/README.md``). :func:`compare` joins such a table with the values a
-notebook computed and gives, per row: the paper value, our value, the difference
-``ours - paper`` and where our value came from. A value we cannot compute honestly (no
+notebook computed and gives, per row: the paper value and ours side by side, and the
+difference ``ours - paper`` only where the two were measured alike (same metric definition,
+comparable resolution and sample size, real data and weights on both sides): a number from
+the synthetic face world with random weights minus a paper number measures nothing, so such
+a row says why it has no difference instead. A value we cannot compute honestly (no
 weights, no data) is passed as :class:`Missing` and shows as missing with its reason, never
-as a number.
+as a number. Our provenance goes once into the table's caption (``table.attrs``), which
+:func:`~maskstyle.workbook.save_table` writes above the Markdown table.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from typing import Any
 
 import yaml
 
-from maskstyle.workbook.paths import repo_root
+from maskstyle.workbook.paths import relative_paths, repo_root
 
 REQUIRED_COLUMNS = ("source", "method", "metric", "value")
 NON_KEY_COLUMNS = ("source", "value", "unit", "note")
 NOT_COMPUTED = "not computed by this notebook"
+NOT_COMPARABLE = (
+    "no difference: not measured alike (our data, weights and setting are in the caption)"
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,7 @@ def describe_provenance(provenance: str | Mapping[str, Any]) -> str:
             return ", ".join(f"{k}={x}" for k, x in v.items())
         return str(v)
 
-    return (
+    return relative_paths(
         f"{prov['profile']} profile; data: {text(prov['data'])}; weights: "
         f"{text(prov['weights'])}; seed {prov['seed']}; commit {commit}"
     )
@@ -122,6 +129,7 @@ def compare(
     paper: Any,
     ours: Mapping[Any, float | Missing] | Any,
     provenance: str | Mapping[str, Any],
+    comparable: bool | Mapping[Any, bool | str] = False,
     not_computed: str = NOT_COMPUTED,
 ) -> Any:
     """The "paper vs ours" table of ``paper`` (from :func:`load_paper_table`).
@@ -131,10 +139,15 @@ def compare(
     and optional ``reason``. Paper rows absent from ``ours`` show as missing with reason
     ``not_computed``; a key of ``ours`` that is not in the paper table is an error (a typo
     would otherwise vanish). ``provenance`` is the entry returned by ``record`` (or a
-    sentence) and goes into every row that has our value.
+    sentence); it becomes the table's caption (``table.attrs["caption"]``), once.
 
-    Columns: keys, ``source``, ``paper``, ``ours``, ``difference`` (ours - paper), ``unit``
-    (when the paper table has it), ``ours_provenance``, ``missing_reason``.
+    ``comparable`` says which rows were measured alike, so that ``difference`` (ours -
+    paper) means something: ``True`` for all, or a mapping from row key to ``True`` or to
+    the reason the row is not comparable; rows it does not name get :data:`NOT_COMPARABLE`.
+
+    Columns: keys, ``source``, ``paper``, ``ours``, ``difference``, ``unit`` (when the paper
+    table has it), ``paper_note`` (when it has notes), ``ours_note`` (why ours is missing or
+    why there is no difference).
     """
     import pandas as pd
 
@@ -142,12 +155,15 @@ def compare(
     ours_map = _ours_as_mapping(ours, keys)
     paper_keys = {tuple(row) for row in paper[keys].itertuples(index=False)}
     unknown = [k for k in ours_map if k not in paper_keys]
+    if isinstance(comparable, Mapping):
+        comparable = {k if isinstance(k, tuple) else (k,): v for k, v in comparable.items()}
+        unknown += [k for k in comparable if k not in paper_keys]
     if unknown:
         raise KeyError(
             f"our values for {unknown} match no paper row; keys are {keys} and the paper "
             f"table has {sorted(paper_keys)}"
         )
-    where = describe_provenance(provenance)
+    caption = describe_provenance(provenance)
     rows = []
     for _, row in paper.iterrows():
         key = tuple(row[k] for k in keys)
@@ -155,22 +171,34 @@ def compare(
         out: dict[str, Any] = {k: row[k] for k in keys}
         out["source"] = row["source"]
         out["paper"] = row["value"]
+        out["difference"] = math.nan
         if isinstance(value, Missing):
-            out.update(ours=math.nan, difference=math.nan, ours_provenance="")
-            out["missing_reason"] = value.reason
+            out["ours"], out["ours_note"] = math.nan, value.reason
         else:
             ours_value = float(value)
-            out["ours"] = ours_value
-            out["difference"] = ours_value - row["value"]  # NaN where the paper has none
-            out["ours_provenance"] = where
-            out["missing_reason"] = "" if math.isfinite(ours_value) else "not finite"
+            out["ours"], out["ours_note"] = ours_value, ""
+            alike = comparable.get(key, NOT_COMPARABLE) if isinstance(comparable, Mapping) else (
+                True if comparable else NOT_COMPARABLE)
+            if not math.isfinite(ours_value):
+                out["ours_note"] = "not finite"
+            elif alike is True:
+                out["difference"] = ours_value - row["value"]  # NaN where the paper has none
+            elif not (isinstance(row["value"], float) and math.isnan(row["value"])):
+                out["ours_note"] = str(alike)
         if "unit" in paper.columns:
             out["unit"] = row["unit"]
+        if "note" in paper.columns:
+            note = row["note"]
+            absent = note is None or (isinstance(note, float) and math.isnan(note))
+            out["paper_note"] = "" if absent else note
         rows.append(out)
     columns = [*keys, "source", "paper", "ours", "difference"]
     columns += ["unit"] if "unit" in paper.columns else []
-    columns += ["ours_provenance", "missing_reason"]
-    return pd.DataFrame(rows, columns=columns)
+    columns += ["paper_note"] if "note" in paper.columns else []
+    columns += ["ours_note"]
+    table = pd.DataFrame(rows, columns=columns)
+    table.attrs["caption"] = caption
+    return table
 
 
 def _ours_as_mapping(ours: Any, keys: list[str]) -> dict[tuple, float | Missing]:

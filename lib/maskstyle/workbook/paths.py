@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 
 ROOT_ENV = "MASKSTYLE_ROOT"
-SMOKE, PAPER = "smoke", "paper"
-PROFILES = (SMOKE, PAPER)
+SMOKE, CPU, PAPER = "smoke", "cpu", "paper"
+PROFILES = (SMOKE, CPU, PAPER)
+# the profiles read from a file beside the notebooks: notebooks/<series>/<profile>.yaml
+FILE_PROFILES = (CPU, PAPER)
 
 
 def _is_repo_root(path: Path) -> bool:
@@ -64,3 +66,18 @@ def resolve_output_dir(output_dir: str | os.PathLike, create: bool = True) -> Pa
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def relative_paths(text: str, root: str | os.PathLike | None = None) -> str:
+    """``text`` with every absolute path into the repository written relative to it (and
+    the home folder as ``~``), so nothing under ``results/`` names one machine's folders."""
+    try:
+        base = str(Path(root) if root else repo_root())
+    except FileNotFoundError:
+        base = None
+    if base:
+        text = text.replace(base.rstrip("/") + "/", "").replace(base, ".")
+    home = str(Path.home())
+    if home not in ("/", ""):
+        text = text.replace(home.rstrip("/") + "/", "~/")
+    return text

@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from maskstyle.workbook.paths import PROFILES, repo_root, resolve_output_dir
+from maskstyle.workbook.paths import PROFILES, relative_paths, repo_root, resolve_output_dir
 
 SCHEMA = "maskstyle.metrics/1"
 CODE_PATHS = ("lib", "notebooks", "data_manifests", "pyproject.toml")
@@ -179,7 +179,7 @@ def record(
     if wall_time_s is None:
         wall_time_s = process_uptime_s()
     non_finite: list[str] = []
-    values = {str(k): _metric_value(k, v, non_finite) for k, v in metrics.items()}
+    values = _jsonable({str(k): _metric_value(k, v, non_finite) for k, v in metrics.items()})
     entry: dict[str, Any] = {
         "metrics": values,
         "provenance": collect_provenance(
@@ -245,4 +245,5 @@ def _metric_value(key: Any, value: Any, non_finite: list[str]) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
+    """Plain JSON, with absolute paths into the repository made relative to it."""
+    return json.loads(relative_paths(json.dumps(value, default=str)))

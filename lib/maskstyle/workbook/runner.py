@@ -116,8 +116,9 @@ def plan_batch(
 ) -> list[Job]:
     """The jobs of a batch, checked: unknown series, profile or ``--set`` name is an error
     before any kernel starts. Parameters, lowest to highest precedence: the notebook's
-    defaults, the profile (``paper.yaml``), ``sets``; ``profile``, ``output_dir`` and
-    ``seed`` (``seed`` argument > profile seed > notebook default) are always passed."""
+    defaults, the profile (``cpu.yaml`` or ``paper.yaml``), ``sets``; ``profile``,
+    ``output_dir`` and ``seed`` (``seed`` argument > profile seed > notebook default) are
+    always passed."""
     root = Path(notebooks_root) if notebooks_root else repo_root() / "notebooks"
     out = Path(out_root) if out_root else repo_root() / "results"
     try:
@@ -153,7 +154,9 @@ def plan_batch(
             params.update(prof.per_notebook.get(nb.name, {}))
             for name, value in params.items():
                 try:
-                    params[name] = coerce_value(name, value, defaults[name], origin="paper.yaml")
+                    params[name] = coerce_value(
+                        name, value, defaults[name], origin=f"{profile}.yaml"
+                    )
                 except ValueError as err:
                     raise WorkbookError(f"{nb}: {err}") from err
             for name, raw in sets.items():

@@ -24,17 +24,24 @@ def new_notebook(
     shows: str,
     parameters: Mapping[str, Any],
     cells: Sequence[Cell],
+    data_weights: str = "face world (synthetic); no learned weights",
+    comments: Mapping[str, str] | None = None,
 ) -> Any:
-    """A conforming notebook: ``# title`` + Paper/Section/what it shows, the parameters
-    cell (``name = repr(value)`` lines; must include profile, output_dir, seed), then
-    ``cells`` (a plain string is a code cell)."""
+    """A notebook skeleton: ``# title`` + Paper/Section/what it shows/Data-weights line,
+    the parameters cell (``name = repr(value)  # comment`` lines, ``comments`` by name; must
+    include profile, output_dir, seed), then ``cells`` (a plain string is a code cell). Add
+    the sections' equations and "What you should see" lines as markdown cells."""
     absent = [p for p in RUNNER_PARAMETERS if p not in parameters]
     if absent:
         raise ValueError(f"parameters must include {absent}")
     nb = nbformat.v4.new_notebook()
-    intro = f"# {title}\n\n**Paper:** {paper}\n\n**Section:** {section}\n\n{shows}"
+    intro = (f"# {title}\n\n**Paper:** {paper}\n\n**Section:** {section}\n\n{shows}\n\n"
+             f"**Data/weights:** {data_weights}")
     nb.cells.append(nbformat.v4.new_markdown_cell(intro))
-    params = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in parameters.items()))
+    comments = dict(comments or {})
+    params = nbformat.v4.new_code_cell("\n".join(
+        f"{k} = {v!r}  # {comments.get(k, 'see the notebook text')}"
+        for k, v in parameters.items()))
     params.metadata["tags"] = [PARAMETERS_TAG]
     nb.cells.append(params)
     for cell in cells:
