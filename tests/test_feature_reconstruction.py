@@ -11,6 +11,7 @@ from maskstyle.nn.feature_reconstruction import (
     linear_closed_form,
     reconstruct_gram,
     reconstruct_linear,
+    small_region_map,
     undamped_lambda_limit,
 )
 
@@ -269,3 +270,21 @@ def test_undamped_limit_separates_convergence_from_divergence():
     assert float((early.feature - optimum).abs().max()) > 1e-3  # not there in a few steps
     above = eq5_literal(content[0], style[0], c_mask[0], s_mask[0], 1.2 * limit, 300)
     assert float((above - optimum[0]).abs().max()) > 1e3
+
+
+def test_small_regions_keep_their_content_and_leave_the_limit():
+    content, style, c_mask, s_mask = _features(7)
+    c_mask = c_mask.clone()
+    c_mask[:, 0, 0] = 3  # one position: the smallest region
+    s_mask = s_mask.clone()
+    s_mask[:, 0, 0] = 3
+    tiny = small_region_map(c_mask, 2)
+    assert list(tiny) == [3]
+    assert undamped_lambda_limit(content, style, c_mask, s_mask) == pytest.approx(2 * 16 * 1)
+    limit = undamped_lambda_limit(content, style, c_mask, s_mask, region_map=tiny)
+    assert limit > 2 * 16 * 1
+    out = reconstruct_linear(content, style, c_mask, s_mask, style_weight=0.9 * limit,
+                             iterations=200, relaxation=1.0, region_map=tiny)  # fmt: skip
+    keep = c_mask == 3
+    torch.testing.assert_close(out.feature.permute(0, 2, 3, 1)[keep],
+                               content.permute(0, 2, 3, 1)[keep])  # fmt: skip

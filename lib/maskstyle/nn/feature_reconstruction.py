@@ -326,6 +326,28 @@ def undamped_lambda_limit(
     return 2.0 * content.shape[1] ** 2 * smallest
 
 
+def small_region_map(content_mask: torch.Tensor, min_positions: int) -> dict[int, int]:
+    """A ``region_map`` that sends every content label with fewer than ``min_positions``
+    positions (in any sample of ``content_mask [B, H, W]``) to a label no style holds, so
+    that with ``missing_region="content"`` those regions keep their content feature.
+
+    Used where the plain Eq. 5 must converge (:func:`undamped_lambda_limit`): the smallest
+    region sets its limit, and a region of one or two positions would force ``lambda`` so
+    low that the large regions hardly move.
+    """
+    if min_positions < 1:
+        raise ValueError(f"min_positions must be >= 1, got {min_positions}")
+    labels = content_mask.flatten(1)
+    size = int(labels.max()) + 1
+    counts = torch.zeros(labels.shape[0], size, dtype=torch.long).scatter_add_(
+        1, labels, torch.ones_like(labels)
+    )
+    present = counts > 0
+    small = (present & (counts < min_positions)).any(0)
+    unused = size + 1000  # no label map here reaches it
+    return {int(k): unused for k in small.nonzero()[:, 0]}
+
+
 def linear_closed_form(
     content: torch.Tensor,
     style: torch.Tensor,

@@ -27,9 +27,11 @@ averaged over the active guides), so their weights mean the same thing there and
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -318,7 +320,33 @@ def train_transfer_net(
     return FeedForwardTraining(history, seconds)
 
 
+def save_transfer_net(net: TransferNet, path: str | os.PathLike) -> Path:
+    """Weights, architecture and provenance of ``net`` in one file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config = {"guide_channels": net.guide_channels, "width": net.width,
+              "residual_blocks": net.residual_blocks}  # fmt: skip
+    torch.save({"config": config, "state": net.state_dict(), "provenance": net.provenance}, path)
+    return path
+
+
+def load_transfer_net(path: str | os.PathLike) -> TransferNet:
+    """A :class:`TransferNet` saved by :func:`save_transfer_net` (eval mode)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no transfer net at {path}: run 04_ablations.ipynb of this profile first"
+        )
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    net = TransferNet(**payload["config"])
+    net.load_state_dict(payload["state"])
+    net.provenance = payload["provenance"]
+    return net.eval()
+
+
 __all__ = [
+    "load_transfer_net",
+    "save_transfer_net",
     "FeedForwardLoss",
     "FeedForwardTraining",
     "StyleTargets",

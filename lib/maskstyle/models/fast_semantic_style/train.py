@@ -58,6 +58,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--channels-last", action="store_true")
     parser.add_argument(
+        "--lr-drop-at",
+        type=int,
+        default=0,
+        help="multiply the learning rate by 0.1 from this step on (0: never)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
     )
     parser.add_argument(
@@ -73,6 +79,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="render_face seeds eval_seed.. (disjoint from the training set's)",
     )
     parser.add_argument("--profile", default=None, help="the workbook profile (recorded)")
+    parser.add_argument(
+        "--fresh", action="store_true", help="discard checkpoints in --out made with other settings"
+    )
     return parser.parse_args(argv)
 
 
@@ -95,7 +104,9 @@ def main(argv: list[str] | None = None) -> dict:
     decoder = VGGDecoder(args.layer, seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    not_settings = ("out", "no_progress", "checkpoint_every", "log_every", "threads")
+    # everything that defines the model; not the length, logging, threads or evaluation
+    not_settings = ("out", "steps", "no_progress", "checkpoint_every", "log_every", "threads",
+                    "fresh", "eval_faces", "eval_seed")  # fmt: skip
     settings = {k: v for k, v in vars(args).items() if k not in not_settings}
     history = train_decoder(
         decoder,
@@ -113,6 +124,8 @@ def main(argv: list[str] | None = None) -> dict:
         normalise_input=args.normalise_input,
         channels_last=args.channels_last,
         settings=settings,
+        fresh=args.fresh,
+        lr_drop_at=args.lr_drop_at,
     )
     frame = history.to_frame()
     summary = {

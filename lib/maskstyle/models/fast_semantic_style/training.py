@@ -146,6 +146,8 @@ def train_decoder(
     normalise_input: bool = False,
     channels_last: bool = False,
     settings: Mapping | None = None,
+    fresh: bool = False,
+    lr_drop_at: int = 0,
 ) -> LossHistory:
     """Train ``decoder`` by Eq. 6 on mixed features (see the module docstring).
 
@@ -154,8 +156,15 @@ def train_decoder(
     ``total_steps``. Checkpoints and ``history.csv`` go to ``out_dir`` (resumed if present);
     the checkpoint's ``extra`` and ``decoder.provenance`` record data, encoder and steps.
     ``pairs``, ``normalise_input`` and ``channels_last``: see the module docstring.
+    ``lr_drop_at > 0`` multiplies the learning rate by 0.1 from that step on (the usual
+    last-stretch decay: Adam's step noise, not the model, limits the loss there).
     """
     optimizer = torch.optim.Adam(decoder.parameters(), lr=lr)
+    schedulers = {}
+    if lr_drop_at > 0:
+        schedulers["decoder"] = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda done: 0.1 if done >= lr_drop_at else 1.0
+        )
     if channels_last:
         encoder.to(memory_format=torch.channels_last)
         decoder.to(memory_format=torch.channels_last)
@@ -193,14 +202,14 @@ def train_decoder(
         "encoder_seed": encoder.seed,
         "pairs": pairs,
         "normalise_input": normalise_input,
+        "lr_drop_at": lr_drop_at,
     }
-    if settings is not None:
-        extra["settings"] = dict(settings)
     trainer = Trainer(
         models={"decoder": decoder},
         optimizers={"decoder": optimizer},
         step_fn=step_fn,
         data=data,
+        schedulers=schedulers,
         total_steps=total_steps,
         out_dir=out_dir,
         checkpoint_every=checkpoint_every,
@@ -208,6 +217,8 @@ def train_decoder(
         progress=progress,
         resume=resume,
         extra=extra,
+        settings=settings,
+        fresh=fresh,
     )
     history = trainer.run()
     decoder.eval()
@@ -239,6 +250,7 @@ def load_decoder(path: str | os.PathLike, layer: str | None = None) -> VGGDecode
     decoder = VGGDecoder(payload_layer or layer or "relu3_1")
     step, extra = load_checkpoint(path, {"decoder": decoder}, restore_rng=False)
     decoder.trained_with = (extra.get("encoder_weights"), extra.get("encoder_seed"))
+    decoder.trained_steps = step
     decoder.eval()
     decoder.provenance = _provenance(decoder.layer, step, extra) + f" [{path.name}]"
     return decoder
@@ -256,3 +268,23 @@ def decoder_psnr(decoder: VGGDecoder, encoder: VGG19Features, images: torch.Tens
     finally:
         decoder.train(was_training)
     return float(psnr(out.contiguous(), images))
+
+
+def decoder_folder(
+    checkpoint_root: str | os.PathLike, layer: str, expected: Mapping | None = None
+) -> Path:
+    """``<checkpoint_root>/decoder_<layer>``, the folder notebook 02 trains into; a clear
+    error if it holds no finished run, and :class:`maskstyle.train.SettingsMismatch` if
+    ``expected`` (e.g. ``{"weights": ..., "seed": ..., "size": ...}``) differs from the
+    settings it was trained with (only those keys are compared)."""
+    folder = Path(checkpoint_root) / f"decoder_{layer}"
+    if not (folder / "summary.json").exists():
+        raise FileNotFoundError(
+            f"no trained {layer} decoder in {folder}: run 02_train.ipynb of this profile first "
+            "(maskstyle run fast_semantic_style --profile <profile>)"
+        )
+    if expected is not None:
+        from maskstyle.train import check_settings
+
+        check_settings(folder, {"layer": layer, **expected}, keys=["layer", *expected])
+    return folder
