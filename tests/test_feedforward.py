@@ -20,7 +20,8 @@ from maskstyle.nn.vgg import VGG19Features
 def test_shapes_with_and_without_mask_channels():
     image = torch.rand(2, 3, 16, 20)
     plain = TransferNet(width=4, residual_blocks=1)
-    out = plain(image)
+    with torch.no_grad():
+        out = plain(image)
     assert out.shape == image.shape and 0 <= float(out.min()) and float(out.max()) <= 1
     guided = TransferNet(guide_channels=3, width=4, residual_blocks=1)
     assert guided.net[0][1].in_channels == 6  # RGB + 3 guide channels
@@ -76,6 +77,6 @@ def test_training_lowers_the_loss():
         while True:
             yield {"content": content, "content_mask": mask}
 
-    run = train_transfer_net(net, loss, batches(), steps=30, lr=1e-2, progress=False)
-    assert run.history[-1]["total"] < 0.5 * run.history[0]["total"]
-    assert "trained 30 steps" in net.provenance
+    run = train_transfer_net(net, loss, batches(), steps=12, lr=1e-2, progress=False)
+    assert run.history[-1]["total"] < 0.7 * run.history[0]["total"]
+    assert "trained 12 steps" in net.provenance

@@ -58,10 +58,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--channels-last", action="store_true")
     parser.add_argument(
-        "--lr-drop-at",
-        type=int,
-        default=0,
-        help="multiply the learning rate by 0.1 from this step on (0: never)",
+        "--lr-drop-fraction",
+        type=float,
+        default=0.0,
+        help="multiply the learning rate by 0.1 from this fraction of --steps on (0: never)",
     )
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> dict:
         channels_last=args.channels_last,
         settings=settings,
         fresh=args.fresh,
-        lr_drop_at=args.lr_drop_at,
+        lr_drop_at=round(args.lr_drop_fraction * args.steps),
     )
     frame = history.to_frame()
     summary = {
