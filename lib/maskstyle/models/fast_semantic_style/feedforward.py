@@ -308,7 +308,7 @@ def train_transfer_net(
         optimizer.zero_grad()
         losses["total"].backward()
         optimizer.step()
-        row = {"step": step + 1, **{k: float(v) for k, v in losses.items()}}
+        row = {"step": step + 1, **{k: float(v.detach()) for k, v in losses.items()}}
         history.append(row)
         bar.set_postfix(total=f"{row['total']:.3g}")
     net.eval()
