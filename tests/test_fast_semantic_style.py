@@ -191,3 +191,30 @@ def test_channels_last_and_inference_mode_change_nothing_but_speed():
         one = pipe(content[:1], style[:1], c_mask[:1], s_mask[:1], iterations=10)
         torch.testing.assert_close(one.features["relu3_1"], batched[:1], rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(images[False], images[True], rtol=1e-4, atol=1e-5)
+
+
+def test_smoke_decoder_output_depends_on_its_input(tmp_path):
+    """The smoke profile's decoder (the train CLI with the notebook's smoke options, a few
+    steps) decodes two different faces to two different, non-black images, and its input
+    scale and settings survive the checkpoint."""
+    from maskstyle.models.fast_semantic_style import decoder_folder
+    from maskstyle.models.fast_semantic_style.data import content_samples
+    from maskstyle.models.fast_semantic_style.train import main as train_main
+
+    summary = train_main(["--layer", "relu3_1", "--steps", "4", "--size", "32", "--batch-size",
+                          "1", "--lr", "5e-4", "--n-faces", "4", "--pairs", "matched",
+                          "--normalise-input", "--channels-last", "--eval-faces", "2",
+                          "--no-progress", "--out", str(tmp_path / "decoder_relu3_1")])  # fmt: skip
+    assert summary["psnr_held_out"] > 0
+    folder = decoder_folder(tmp_path, "relu3_1", {"weights": "random", "seed": 0, "size": 32})
+    decoder = load_decoder(folder)
+    assert float(decoder.input_scale) > 2.0  # features have RMS ~0.1: the scale was fixed
+    faces, _ = content_samples(2, 32, seed=123)
+    images = torch.stack([f["image"] for f in faces])
+    encoder = VGG19Features(("relu3_1",), weights="random", seed=0)
+    with torch.no_grad():
+        out = decoder(encoder(images)["relu3_1"]).clamp(0, 1)
+    assert float(out.mean()) > 0.05  # not black
+    assert float((out[0] - out[1]).abs().mean()) > 1e-3  # two inputs, two images
+    with pytest.raises(Exception, match="size"):
+        decoder_folder(tmp_path, "relu3_1", {"size": 64})

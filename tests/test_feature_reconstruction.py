@@ -11,6 +11,8 @@ from maskstyle.nn.feature_reconstruction import (
     linear_closed_form,
     reconstruct_gram,
     reconstruct_linear,
+    small_region_map,
+    undamped_lambda_limit,
 )
 
 
@@ -241,3 +243,48 @@ def test_switching_off_loss_tracking_changes_nothing_else():
     torch.testing.assert_close(light.feature, full.feature)
     assert light.logged == [0, 30] and full.logged == list(range(31))
     torch.testing.assert_close(light.total_loss, full.total_loss[:, [0, -1]])
+
+
+def test_undamped_limit_separates_convergence_from_divergence():
+    """Below 2 C^2 min N_k the paper's plain Eq. 5 (literal loop) reaches the closed form,
+    slowly near the limit (Fig. 7); above it, it diverges."""
+    content, style, c_mask, s_mask = _features(6)
+    limit = undamped_lambda_limit(content, style, c_mask, s_mask)
+    counts = [
+        int((c_mask[b] == k).sum())
+        for b in range(2)
+        for k in c_mask[b].unique().tolist()
+        if bool((s_mask[b] == k).any())
+    ]
+    assert limit == pytest.approx(2 * 4**2 * min(counts))
+    below = 0.9 * limit
+    literal = torch.stack([eq5_literal(content[b], style[b], c_mask[b], s_mask[b], below, 300)
+                           for b in range(2)])  # fmt: skip
+    optimum = linear_closed_form(content, style, c_mask, s_mask, style_weight=below)
+    torch.testing.assert_close(literal, optimum, rtol=1e-6, atol=1e-6)
+    plain = reconstruct_linear(content, style, c_mask, s_mask, style_weight=below,
+                               iterations=300, relaxation=1.0)  # fmt: skip
+    torch.testing.assert_close(plain.feature, optimum, rtol=1e-6, atol=1e-6)
+    early = reconstruct_linear(content, style, c_mask, s_mask, style_weight=below,
+                               iterations=5, relaxation=1.0)  # fmt: skip
+    assert float((early.feature - optimum).abs().max()) > 1e-3  # not there in a few steps
+    above = eq5_literal(content[0], style[0], c_mask[0], s_mask[0], 1.2 * limit, 300)
+    assert float((above - optimum[0]).abs().max()) > 1e3
+
+
+def test_small_regions_keep_their_content_and_leave_the_limit():
+    content, style, c_mask, s_mask = _features(7)
+    c_mask = c_mask.clone()
+    c_mask[:, 0, 0] = 3  # one position: the smallest region
+    s_mask = s_mask.clone()
+    s_mask[:, 0, 0] = 3
+    tiny = small_region_map(c_mask, 2)
+    assert list(tiny) == [3]
+    assert undamped_lambda_limit(content, style, c_mask, s_mask) == pytest.approx(2 * 16 * 1)
+    limit = undamped_lambda_limit(content, style, c_mask, s_mask, region_map=tiny)
+    assert limit > 2 * 16 * 1
+    out = reconstruct_linear(content, style, c_mask, s_mask, style_weight=0.9 * limit,
+                             iterations=200, relaxation=1.0, region_map=tiny)  # fmt: skip
+    keep = c_mask == 3
+    torch.testing.assert_close(out.feature.permute(0, 2, 3, 1)[keep],
+                               content.permute(0, 2, 3, 1)[keep])  # fmt: skip

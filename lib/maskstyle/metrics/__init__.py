@@ -1,10 +1,12 @@
 """Evaluation metrics: full-image PSNR/SSIM, region-restricted variants, background
-preservation, FID (offline TF-Inception), LPIPS (only with real backbone weights), timing.
+preservation, stylisation (region colour transfer, content structure SSIM), FID (offline
+TF-Inception), LPIPS (only with real backbone weights), timing.
 
-One concept per file: ``pixel`` (PSNR, SSIM), ``masked`` (region metrics), ``frechet``
-(FID), ``perceptual`` (LPIPS), ``inception_perceptual`` (a labelled LPIPS substitute),
-``diversity`` (mCSD/mOCD), ``harmony`` (harmony classifier, ground-truth harmony error),
-``timing``. Images are float ``[B, 3, H, W]`` in [0, 1];
+One concept per file: ``pixel`` (PSNR, SSIM), ``masked`` (region metrics), ``stylisation``
+(region colour transfer, content structure SSIM), ``frechet`` (FID), ``perceptual`` (LPIPS),
+``inception_perceptual`` (a labelled LPIPS substitute), ``diversity`` (mCSD/mOCD),
+``harmony`` (harmony classifier, ground-truth harmony error), ``timing``. Images are float
+``[B, 3, H, W]`` in [0, 1];
 regions are bool masks ``[B, H, W]`` or label maps with ``region=``.
 """
 
@@ -29,6 +31,8 @@ _EXPORTS = {
     "lpips": ".perceptual",
     "lpips_available": ".perceptual",
     "lpips_backbone_path": ".perceptual",
+    "region_colour_transfer": ".stylisation",
+    "content_structure_ssim": ".stylisation",
     "time_call": ".timing",
     "mcsd_mocd": ".diversity",
     "pairwise_diversity": ".diversity",

@@ -299,6 +299,55 @@ def reconstruct_linear(
     return ReconstructionResult(feature, content_loss.T, style_loss.T, snapshots, logged)
 
 
+def undamped_lambda_limit(
+    content: torch.Tensor,
+    style: torch.Tensor,
+    content_mask: torch.Tensor | None = None,
+    style_mask: torch.Tensor | None = None,
+    region_map: Mapping[int, int] | None = None,
+    missing_region: MissingRegion = "content",
+) -> float:
+    """The largest ``lambda`` for which the paper's plain (undamped) Eq. 5 converges everywhere.
+
+    With the derived coefficient the plain update multiplies each region's distance to the
+    minimiser by ``-beta_k`` per iteration (``beta_k = lambda / (2 N_k C^2)``), so it
+    converges iff ``beta_k < 1`` in every region that receives a style, i.e.
+    ``lambda < 2 C^2 min_k N_k`` (the smallest active region sets the limit). Below it the
+    iteration oscillates towards the closed form, the slower the closer ``lambda`` is to it
+    (Fig. 7's convergence over hundreds of iterations); above it the plain update diverges
+    in the smallest regions and :func:`reconstruct_linear` damps them (``relaxation="auto"``).
+    """
+    pairing = pair_regions(content, style, content_mask, style_mask, region_map, missing_region)
+    if not bool(pairing.active.any()):
+        raise ValueError(
+            "no content region receives a style: every lambda is stable (nothing moves)"
+        )
+    smallest = float(pairing.content_counts[pairing.active].min())
+    return 2.0 * content.shape[1] ** 2 * smallest
+
+
+def small_region_map(content_mask: torch.Tensor, min_positions: int) -> dict[int, int]:
+    """A ``region_map`` that sends every content label with fewer than ``min_positions``
+    positions (in any sample of ``content_mask [B, H, W]``) to a label no style holds, so
+    that with ``missing_region="content"`` those regions keep their content feature.
+
+    Used where the plain Eq. 5 must converge (:func:`undamped_lambda_limit`): the smallest
+    region sets its limit, and a region of one or two positions would force ``lambda`` so
+    low that the large regions hardly move.
+    """
+    if min_positions < 1:
+        raise ValueError(f"min_positions must be >= 1, got {min_positions}")
+    labels = content_mask.flatten(1)
+    size = int(labels.max()) + 1
+    counts = torch.zeros(labels.shape[0], size, dtype=torch.long).scatter_add_(
+        1, labels, torch.ones_like(labels)
+    )
+    present = counts > 0
+    small = (present & (counts < min_positions)).any(0)
+    unused = size + 1000  # no label map here reaches it
+    return {int(k): unused for k in small.nonzero()[:, 0]}
+
+
 def linear_closed_form(
     content: torch.Tensor,
     style: torch.Tensor,

@@ -11,8 +11,18 @@ ReLU except the last, which outputs RGB. For ``relu4_1`` this is exactly AdaIN's
 
 It is trained so that the encoder reproduces its input, ``f(g(F)) ~ F`` (Eq. 6; see
 :mod:`maskstyle.models.fast_semantic_style.training`). The output is not squashed; clamp it
-to ``[0, 1]`` to display. Any ``relu{block}_{index}`` layer of VGG19 up to ``relu5_1``
-works, so LRNet's style-blending baseline (AdaIN at ``relu4_1``) can reuse it.
+to ``[0, 1]`` to display.
+
+**Input scale.** ``input_scale`` (a buffer saved with the weights, default 1) multiplies the
+feature before the first conv. VGG19 features are small (with the random Kaiming-initialised
+encoder used here their root mean square is about 0.07-0.19 at relu1_1..relu5_1 on face
+images), so with PyTorch's default conv init the untrained decoder's output starts near
+zero and training spends its first hundreds of steps scaling up; training sets
+``input_scale = 1 / RMS(F)`` of its first batch (:func:`maskstyle.models.fast_semantic_style.
+training.train_decoder`), a fixed normalisation, not a learned parameter.
+
+Any ``relu{block}_{index}`` layer of VGG19 up to ``relu5_1`` works, so LRNet's style-blending
+baseline (AdaIN at ``relu4_1``) can reuse it.
 """
 
 from __future__ import annotations
@@ -70,6 +80,7 @@ class VGGDecoder(nn.Module):
                     layers += _conv(width[j], width[j])
             layers += _conv(width[1], 3, relu=False)  # mirror of conv1_1: back to RGB
         self.net = nn.Sequential(*layers)
+        self.register_buffer("input_scale", torch.tensor(1.0))
         self.seed = seed
         self.provenance = f"VGGDecoder({layer}): random init, seed {seed} - untrained"
         # (VGG19 weights kind, seed) of the encoder it was trained against, when known
@@ -85,7 +96,12 @@ class VGGDecoder(nn.Module):
                 f"{self.layer}), got {feat.shape[1]}: decode features of the layer it was "
                 f"built for, or build VGGDecoder(layer=...) for the other layer"
             )
-        return self.net(feat)
+        return self.net(feat * self.input_scale)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # decoders saved before the input scale existed decode unscaled features
+        state_dict.setdefault(prefix + "input_scale", torch.tensor(1.0))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def extra_repr(self) -> str:
         return f"layer={self.layer!r}, {self.provenance}"

@@ -3,6 +3,7 @@ VGG layer (Eqs. 3-5) decoded by a trained inverse network (Eq. 6).
 
 - :mod:`.pipeline` - :class:`FastSemanticStyleTransfer` (encode, reconstruct, decode).
 - :mod:`.training` - the decoder's training (Eq. 6 on patch-swapped features), loading.
+- :mod:`.feedforward` - the feed-forward baselines (Johnson; Fast-Gatys2016 with guides).
 - :mod:`.data` - training pairs and transfer inputs (face world, CelebAMask-HQ, portraits).
 """
 
@@ -12,7 +13,15 @@ _EXPORTS = {
     "FastSemanticStyleTransfer": ".pipeline",
     "TransferResult": ".pipeline",
     "content_samples": ".data",
+    "ablation_settings": ".ablations",
+    "run_setting": ".ablations",
     "decoder_loss": ".training",
+    "decoder_folder": ".training",
+    "eval_pairs": ".data",
+    "two_style_transfer": ".pipeline",
+    "decoder_psnr": ".training",
+    "TransferNet": ".feedforward",
+    "train_transfer_net": ".feedforward",
     "load_decoder": ".training",
     "mixed_features": ".training",
     "style_samples": ".data",

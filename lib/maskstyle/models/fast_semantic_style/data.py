@@ -275,3 +275,27 @@ def transfer_example(
     (portrait,), s_text = style_samples(1, size, style_seed, style_root, (paint_style,))
     return (face["image"][None], portrait["image"][None], face["mask"][None],
             portrait["mask"][None], f"{c_text}; {s_text}")  # fmt: skip
+
+
+def eval_pairs(
+    n: int,
+    size: int,
+    seed: int = 0,
+    data_root: str | os.PathLike | None = None,
+    style_root: str | os.PathLike | None = None,
+    paint_styles: Sequence[str] = ("oil", "impressionist", "watercolour"),
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, str]:
+    """``n`` content/style pairs stacked: ``(content [n, 3, H, W], style, content_mask
+    [n, H, W], style_mask, description)``; content ``i`` is :func:`content_samples` item
+    ``i`` (seed ``seed``), style ``i`` is :func:`style_samples` item ``i`` (seed
+    ``seed + 1``). Give a seed far from the training set's (face world: training draws
+    hashed item seeds, these are ``render_face(seed + i)``)."""
+    faces, c_text = content_samples(n, size, seed, data_root)
+    portraits, s_text = style_samples(n, size, seed + 1, style_root, paint_styles)
+    return (
+        torch.stack([f["image"].float() for f in faces]),
+        torch.stack([p["image"].float() for p in portraits]),
+        torch.stack([f["mask"].long() for f in faces]),
+        torch.stack([p["mask"].long() for p in portraits]),
+        f"{n} pairs: {c_text}; {s_text}",
+    )

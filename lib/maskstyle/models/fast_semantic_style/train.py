@@ -15,8 +15,14 @@ import argparse
 import json
 from pathlib import Path
 
-from maskstyle.models.fast_semantic_style.data import face_world_pairs, folder_pairs
-from maskstyle.models.fast_semantic_style.training import train_decoder
+import torch
+
+from maskstyle.models.fast_semantic_style.data import (
+    content_samples,
+    face_world_pairs,
+    folder_pairs,
+)
+from maskstyle.models.fast_semantic_style.training import decoder_psnr, train_decoder
 from maskstyle.nn.vgg import VGG19Features
 from maskstyle.nn.vgg_decoder import VGGDecoder
 from maskstyle.utils.seed import seed_everything
@@ -39,12 +45,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-every", type=int, default=5)
     parser.add_argument("--out", required=True)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--pairs",
+        default="all",
+        choices=("all", "matched"),
+        help="patch-swap every content with every style (paper) or i with i",
+    )
+    parser.add_argument(
+        "--normalise-input",
+        action="store_true",
+        help="fix the decoder's input_scale to 1 / RMS of the first batch",
+    )
+    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument(
+        "--lr-drop-fraction",
+        type=float,
+        default=0.0,
+        help="multiply the learning rate by 0.1 from this fraction of --steps on (0: never)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
+    parser.add_argument(
+        "--eval-faces",
+        type=int,
+        default=16,
+        help="held-out face-world faces for the PSNR of g(f(x)) in summary.json",
+    )
+    parser.add_argument(
+        "--eval-seed",
+        type=int,
+        default=100000,
+        help="render_face seeds eval_seed.. (disjoint from the training set's)",
+    )
+    parser.add_argument("--profile", default=None, help="the workbook profile (recorded)")
+    parser.add_argument(
+        "--fresh", action="store_true", help="discard checkpoints in --out made with other settings"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     seed_everything(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if (args.content_dir is None) != (args.style_dir is None):
         raise SystemExit("give both --content-dir and --style-dir, or neither (face world)")
     if args.content_dir is None:
@@ -59,6 +104,10 @@ def main(argv: list[str] | None = None) -> dict:
     decoder = VGGDecoder(args.layer, seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    # everything that defines the model; not the length, logging, threads or evaluation
+    not_settings = ("out", "steps", "no_progress", "checkpoint_every", "log_every", "threads",
+                    "fresh", "eval_faces", "eval_seed")  # fmt: skip
+    settings = {k: v for k, v in vars(args).items() if k not in not_settings}
     history = train_decoder(
         decoder,
         encoder,
@@ -71,6 +120,12 @@ def main(argv: list[str] | None = None) -> dict:
         checkpoint_every=args.checkpoint_every,
         log_every=args.log_every,
         progress=not args.no_progress,
+        pairs=args.pairs,
+        normalise_input=args.normalise_input,
+        channels_last=args.channels_last,
+        settings=settings,
+        fresh=args.fresh,
+        lr_drop_at=round(args.lr_drop_fraction * args.steps),
     )
     frame = history.to_frame()
     summary = {
@@ -80,9 +135,17 @@ def main(argv: list[str] | None = None) -> dict:
         "batch_size": args.batch_size,
         "last": {k: float(frame[k].iloc[-1]) for k in ("feature", "tv", "total") if k in frame},
         "data": description,
+        "settings": settings,
         "encoder": encoder.provenance,
         "decoder": decoder.provenance,
     }
+    if args.eval_faces:
+        held, held_text = content_samples(args.eval_faces, args.size, args.eval_seed)
+        images = torch.stack([h["image"] for h in held])
+        summary["psnr_held_out"] = decoder_psnr(decoder, encoder, images)
+        summary["psnr_data"] = f"held out: {held_text}"
+        print(f"{args.layer}: PSNR of g(f(x)) on {args.eval_faces} held-out faces "
+              f"{summary['psnr_held_out']:.2f} dB", flush=True)  # fmt: skip
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
 

@@ -1,0 +1,186 @@
+"""How well a semantic style transfer output carries the style's regional colours while it
+keeps the content's structure (issue 9; Lu et al. 2017 judge both by eye, Figs. 6-11).
+
+**Region colour transfer.** For every region ``k`` present in both the content and the
+style label maps whose mean colours differ (``|mu_c^k - mu_s^k| > min_gap``, Euclidean in
+RGB), how far the output's mean colour over the content region moved from the content's
+towards the style's:
+
+    T_k = 1 - |mu_out^k - mu_s^k| / |mu_c^k - mu_s^k|,      T = mean_k T_k
+
+``T = 0``: the output kept the content's colours; ``T = 1``: every region reached its style
+colour; ``T < 0``: it moved away. The output is measured over the *content's* region (the
+output keeps the content's geometry).
+
+**Content structure SSIM.** SSIM (Wang et al. 2004, :func:`maskstyle.metrics.ssim_map`'s
+Gaussian 11x11 window) between the luminance of the output and of the content after each
+is standardised to zero mean and unit standard deviation over the image, so a change of
+tone or contrast (what a style transfer is meant to do) does not count, only structure:
+
+    Y = 0.299 R + 0.587 G + 0.114 B,    Y~ = (Y - mean Y) / std Y,    S = mean SSIM(Y~_out, Y~_c)
+
+with the stabilising constants for a data range ``L = 1`` (a standardised image spans a
+few units, so the constants are small beside its variances). 1 for an output equal to the
+content up to an affine change of luminance.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from maskstyle.metrics._checks import as_image_batch, image_pair, reduce
+
+LUMA = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 luma weights."""
+
+
+def _check_labels(mask: torch.Tensor, image: torch.Tensor, name: str) -> torch.Tensor:
+    if (
+        not isinstance(mask, torch.Tensor)
+        or mask.dtype.is_floating_point
+        or mask.dtype == torch.bool
+    ):
+        raise TypeError(
+            f"{name} must be an int64 label map [B, H, W], got {getattr(mask, 'dtype', type(mask))}"
+        )
+    if mask.dim() == 2:
+        mask = mask[None]
+    if mask.shape != (image.shape[0], *image.shape[-2:]):
+        raise ValueError(
+            f"{name} has shape {tuple(mask.shape)}, its image {tuple(image.shape)}: give the "
+            "label map at image resolution [B, H, W]"
+        )
+    if mask.numel() and int(mask.min()) < 0:
+        raise ValueError(f"{name} holds negative labels; labels are >= 0")
+    return mask.long()
+
+
+def region_mean_colours(
+    image: torch.Tensor, mask: torch.Tensor, num_regions: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean RGB ``[B, K, 3]`` and pixel counts ``[B, K]`` of every label (segment sums)."""
+    b, c = image.shape[:2]
+    labels = mask.flatten(1)  # [B, N]
+    flat = image.flatten(2)  # [B, C, N]
+    sums = flat.new_zeros(b, c, num_regions).scatter_add_(
+        2, labels[:, None].expand(-1, c, -1), flat
+    )
+    counts = flat.new_zeros(b, num_regions).scatter_add_(1, labels, flat.new_ones(labels.shape))
+    return (sums / counts.clamp_min(1.0)[:, None]).transpose(1, 2), counts
+
+
+def region_colour_transfer_per_region(
+    output: torch.Tensor,
+    content: torch.Tensor,
+    style: torch.Tensor,
+    content_mask: torch.Tensor,
+    style_mask: torch.Tensor,
+    min_gap: float = 0.05,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(T [B, K], valid [B, K])``: ``T_k`` of every label and whether it counts."""
+    output, content = image_pair(output, content)
+    style = as_image_batch(style, "style")
+    if style.shape[:2] != content.shape[:2]:
+        raise ValueError(
+            f"style {tuple(style.shape)} must match content {tuple(content.shape)} in batch "
+            "and channels"
+        )
+    content_mask = _check_labels(content_mask, content, "content_mask")
+    style_mask = _check_labels(style_mask, style, "style_mask")
+    k = int(max(content_mask.max(), style_mask.max())) + 1
+    mu_c, n_c = region_mean_colours(content, content_mask, k)
+    mu_o, _ = region_mean_colours(output, content_mask, k)
+    mu_s, n_s = region_mean_colours(style, style_mask, k)
+    gap = torch.linalg.vector_norm(mu_c - mu_s, dim=-1)  # [B, K]
+    left = torch.linalg.vector_norm(mu_o - mu_s, dim=-1)
+    valid = (n_c > 0) & (n_s > 0) & (gap > min_gap)
+    transfer = 1.0 - left / gap.clamp_min(1e-12)
+    return torch.where(valid, transfer, torch.zeros_like(transfer)), valid
+
+
+def region_colour_transfer(
+    output: torch.Tensor,
+    content: torch.Tensor,
+    style: torch.Tensor,
+    content_mask: torch.Tensor,
+    style_mask: torch.Tensor,
+    min_gap: float = 0.05,
+    reduction: str = "mean",
+) -> torch.Tensor | float:
+    """Mean over regions of ``1 - |mu_out - mu_s| / |mu_c - mu_s|`` (see the module docstring).
+
+    Images ``[B, 3, H, W]`` in [0, 1], label maps ``[B, H, W]`` at image resolution; a
+    region counts when it is in both maps and its content and style means differ by more
+    than ``min_gap``. An image with no such region gives NaN (nothing to transfer).
+    ``reduction="mean"``: mean over images as a float; ``"none"``: ``[B]``.
+    """
+    transfer, valid = region_colour_transfer_per_region(
+        output, content, style, content_mask, style_mask, min_gap
+    )
+    per_image = (transfer * valid).sum(-1) / valid.sum(-1)  # NaN where no region counts
+    return reduce(per_image, reduction)
+
+
+def standardised_luminance(image: torch.Tensor) -> torch.Tensor:
+    """``[B, 1, H, W]`` luminance with zero mean and unit std per image (constant -> 0)."""
+    image = as_image_batch(image, "image")
+    if image.shape[1] == 3:
+        weights = image.new_tensor(LUMA).view(1, 3, 1, 1)
+        y = (image * weights).sum(1, keepdim=True)
+    else:
+        y = image
+    y = y - y.mean((1, 2, 3), keepdim=True)
+    std = y.square().mean((1, 2, 3), keepdim=True).sqrt()
+    return y / std.clamp_min(1e-8)
+
+
+def _gaussian_ssim_map(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """SSIM map of one-channel images (Gaussian 11x11, sigma 1.5, reflect padding)."""
+    radius, sigma = 5, 1.5
+    coords = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    g = torch.exp(-coords.square() / (2 * sigma**2))
+    g = g / g.sum()
+    kernel = (g[:, None] * g[None, :])[None, None]
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.conv2d(
+            torch.nn.functional.pad(t, (radius,) * 4, mode="reflect"), kernel
+        )
+
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mu_x, mu_y = blur(x), blur(y)
+    var_x = blur(x * x) - mu_x.square()
+    var_y = blur(y * y) - mu_y.square()
+    cov = blur(x * y) - mu_x * mu_y
+    return ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
+        (mu_x.square() + mu_y.square() + c1) * (var_x + var_y + c2)
+    )
+
+
+def content_structure_ssim(
+    output: torch.Tensor, content: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor | float:
+    """SSIM between the standardised luminances of ``output`` and ``content`` (docstring).
+
+    Images ``[B, 3, H, W]`` in [0, 1], at least 6 x 6 pixels. ``reduction`` as in
+    :func:`region_colour_transfer`.
+    """
+    output, content = image_pair(output, content)
+    if min(output.shape[-2:]) < 6:
+        raise ValueError(
+            "content_structure_ssim needs images of at least 6x6 pixels, got "
+            f"{tuple(output.shape[-2:])}"
+        )
+    values = _gaussian_ssim_map(
+        standardised_luminance(output), standardised_luminance(content)
+    ).mean((1, 2, 3))
+    return reduce(values, reduction)
+
+
+__all__ = [
+    "content_structure_ssim",
+    "region_colour_transfer",
+    "region_colour_transfer_per_region",
+    "region_mean_colours",
+    "standardised_luminance",
+]

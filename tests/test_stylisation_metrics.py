@@ -1,0 +1,85 @@
+"""Region colour transfer and content structure SSIM on hand-made cases (issue 9)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from maskstyle.metrics import content_structure_ssim, region_colour_transfer
+from maskstyle.metrics.stylisation import region_colour_transfer_per_region
+
+
+def _case():
+    """Content: two textured regions (left 0, right 1); style: same layout, other colours."""
+    g = torch.Generator().manual_seed(0)
+    mask = torch.zeros(1, 16, 16, dtype=torch.long)
+    mask[..., 8:] = 1
+    content = torch.empty(1, 3, 16, 16)
+    content[..., :8] = torch.tensor([0.2, 0.3, 0.4]).view(1, 3, 1, 1)
+    content[..., 8:] = torch.tensor([0.6, 0.5, 0.3]).view(1, 3, 1, 1)
+    content = (content + 0.05 * torch.rand(1, 3, 16, 16, generator=g)).clamp(0, 1)
+    style = torch.empty(1, 3, 16, 16)
+    style[..., :8] = torch.tensor([0.8, 0.1, 0.1]).view(1, 3, 1, 1)
+    style[..., 8:] = torch.tensor([0.1, 0.7, 0.9]).view(1, 3, 1, 1)
+    return content, style, mask, mask.clone()
+
+
+def test_output_equal_to_content_scores_zero_transfer_and_full_structure():
+    content, style, cm, sm = _case()
+    assert region_colour_transfer(content, content, style, cm, sm) == pytest.approx(0.0, abs=1e-6)
+    assert content_structure_ssim(content, content) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_region_repainted_in_style_mean_scores_one():
+    content, style, cm, sm = _case()
+    out = content.clone()
+    for k in (0, 1):
+        region = cm[0] == k
+        mean_s = style[0][:, sm[0] == k].mean(1)
+        mean_c = content[0][:, region].mean(1)
+        out[0][:, region] += (mean_s - mean_c)[:, None]  # shift keeps the texture
+    assert float(out.min()) >= 0 and float(out.max()) <= 1
+    per_region, valid = region_colour_transfer_per_region(out, content, style, cm, sm)
+    assert valid.all()
+    assert per_region[0].tolist() == pytest.approx([1.0, 1.0], abs=1e-5)
+    # only region 0 repainted: mean of 1 and 0
+    half = content.clone()
+    half[0][:, cm[0] == 0] = out[0][:, cm[0] == 0]
+    assert region_colour_transfer(half, content, style, cm, sm) == pytest.approx(0.5, abs=1e-5)
+    # halfway in colour scores 0.5 (brute-force reference: the formula on the region means)
+    mid = (content + out) / 2
+    mu = lambda img, m, k: img[0][:, m[0] == k].mean(1)  # noqa: E731
+    ref = (
+        sum(
+            1
+            - (mu(mid, cm, k) - mu(style, sm, k)).norm()
+            / (mu(content, cm, k) - mu(style, sm, k)).norm()
+            for k in (0, 1)
+        )
+        / 2
+    )
+    assert region_colour_transfer(mid, content, style, cm, sm) == pytest.approx(
+        float(ref), abs=1e-5
+    )
+    assert float(ref) == pytest.approx(0.5, abs=1e-5)
+
+
+def test_structure_ignores_tone_but_not_structure():
+    content, style, cm, sm = _case()
+    toned = (0.5 * content + 0.2).clamp(0, 1)  # affine change of tone: same structure
+    assert content_structure_ssim(toned, content) == pytest.approx(1.0, abs=1e-4)
+    noise = torch.rand(content.shape, generator=torch.Generator().manual_seed(1))
+    assert content_structure_ssim(noise, content) < 0.3
+
+
+def test_regions_absent_or_alike_do_not_count_and_errors_name_the_fix():
+    content, style, cm, sm = _case()
+    sm2 = torch.zeros_like(sm)  # style has only region 0
+    _, valid = region_colour_transfer_per_region(content, content, style, cm, sm2)
+    assert valid[0].tolist() == [True, False]
+    same = region_colour_transfer(content, content, content, cm, cm)  # no colour gap anywhere
+    assert same != same  # NaN: nothing to transfer
+    with pytest.raises(ValueError, match="image resolution"):
+        region_colour_transfer(content, content, style, cm[..., :8], sm)
+    with pytest.raises(TypeError, match="label map"):
+        region_colour_transfer(content, content, style, cm.float(), sm)
