@@ -128,6 +128,16 @@ def load_note() -> str:
     return f"load average {load:.2f} on {os.cpu_count()} cores{busy}"
 
 
+def _per_iteration(go, probe: int) -> float:
+    """One Gatys iteration's cost: ``(t(probe) - t(2)) / (probe - 2)`` (set-up cancels out).
+    When timing noise swamps that difference (a loaded machine, a short probe) it can come
+    out <= 0, which no cost can be; then ``t(probe) / probe`` (set-up included, an upper
+    bound) is used instead."""
+    long, short = go(probe), go(2)
+    difference = (long - short) / (probe - 2)
+    return difference if difference > 0 else long / probe
+
+
 def ceiling_analysis(pipeline, content, style, gatys_runs, layer, repeats, say, probe=7):
     """Interleaved rounds of: one batch-1 encode, the batched encode, the decode and one
     iteration of each Gatys layer set ((t(probe) - t(2)) / (probe - 2) L-BFGS evaluations).
@@ -150,7 +160,7 @@ def ceiling_analysis(pipeline, content, style, gatys_runs, layer, repeats, say, 
             one = timed(lambda: pipeline._encode(pair[:1], layer))
             both = timed(lambda: pipeline._encode(pair, layer))
             decode = timed(lambda: pipeline.decoders[layer](feature))
-        iterations = {name: (go(probe) - go(2)) / (probe - 2) for name, go in gatys_runs.items()}
+        iterations = {name: _per_iteration(go, probe) for name, go in gatys_runs.items()}
         if round_ >= warm_up:
             parts["one"].append(one)
             parts["both"].append(both)

@@ -22,7 +22,7 @@ def _load():
 def test_json_has_both_ratios_and_ceilings(capsys):
     bench = _load()
     argv = ["--size", "32", "--iterations", "3", "--gatys-iters", "3", "--repeats", "1",
-            "--ceiling-repeats", "1", "--probe-iters", "3", "--json"]  # fmt: skip
+            "--ceiling-repeats", "1", "--probe-iters", "5", "--json"]  # fmt: skip
     bench.main(argv)
     record = json.loads(capsys.readouterr().out)  # stdout holds exactly one JSON object
     for key in ("ratio_published_layers", "ratio_same_layer", "ours_s",
