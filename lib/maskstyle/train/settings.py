@@ -110,6 +110,22 @@ def check_settings(
     return recorded
 
 
+def read_run_summary(
+    out_dir: str | os.PathLike, weights_file: str, train_command: str
+) -> tuple[dict[str, Any], Path]:
+    """``(summary, weights path)`` of a finished training run: its ``summary.json`` and the
+    weights file beside it. A missing file is a ``FileNotFoundError`` that says to train
+    first with ``train_command`` (e.g. ``"python -m maskstyle.models.lrnet.train"``)."""
+    out_dir = Path(out_dir)
+    summary_path, weights_path = out_dir / "summary.json", out_dir / weights_file
+    for path in (summary_path, weights_path):
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} is missing: train first with `{train_command} --out {out_dir} ...`"
+            )
+    return json.loads(summary_path.read_text(encoding="utf-8")), weights_path
+
+
 def write_settings_file(out_dir: str | os.PathLike, settings: Mapping[str, Any]) -> Path:
     """``<out_dir>/settings.json``, human-readable (written atomically)."""
     path = Path(out_dir) / SETTINGS_FILE

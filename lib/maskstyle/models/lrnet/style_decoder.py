@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from maskstyle.train.settings import read_run_summary
+
 STYLE_LAYER = "relu4_1"
 FEATURE_WEIGHT = 0.0
 LEARNING_RATE = 1e-3
@@ -165,15 +167,9 @@ def load_style_decoder(out_dir: str | os.PathLike):
     """The trained decoder of a :func:`train_style_decoder` run and its summary."""
     from maskstyle.nn.vgg_decoder import VGGDecoder
 
-    out_dir = Path(out_dir)
-    summary_path, weights_path = out_dir / "summary.json", out_dir / "decoder.pt"
-    for path in (summary_path, weights_path):
-        if not path.exists():
-            raise FileNotFoundError(
-                f"{path} is missing: train first with `python -m "
-                f"maskstyle.models.lrnet.style_decoder --out {out_dir} --steps N`"
-            )
-    summary = json.loads(summary_path.read_text())
+    summary, weights_path = read_run_summary(
+        out_dir, "decoder.pt", "python -m maskstyle.models.lrnet.style_decoder --steps N"
+    )
     decoder = VGGDecoder(STYLE_LAYER, seed=summary["settings"]["seed"])
     decoder.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
     decoder.eval()

@@ -35,6 +35,7 @@ from torch.utils.data import DataLoader, Dataset
 from maskstyle.models.lrnet.data import collate_pairs
 from maskstyle.models.lrnet.losses import LAMBDAS, PERCEPTUAL_LAYERS, LossWeights, lrnet_losses
 from maskstyle.models.lrnet.model import BRANCHES, LRNet
+from maskstyle.train.settings import read_run_summary
 
 LEARNING_RATE = 1e-4
 BATCH_SIZE = 1
@@ -170,14 +171,9 @@ def load_trained_lrnet(
     :class:`~maskstyle.train.SettingsMismatch` naming the keys and the fix).
     """
     out_dir = Path(out_dir)
-    summary_path, weights_path = out_dir / "summary.json", out_dir / "decoder.pt"
-    for path in (summary_path, weights_path):
-        if not path.exists():
-            raise FileNotFoundError(
-                f"{path} is missing: train first with `python -m maskstyle.models.lrnet.train "
-                f"--out {out_dir} ...`"
-            )
-    summary = json.loads(summary_path.read_text())
+    summary, weights_path = read_run_summary(
+        out_dir, "decoder.pt", "python -m maskstyle.models.lrnet.train"
+    )
     settings = summary.get("settings", {})
     if expected:
         from maskstyle.train import check_settings

@@ -40,6 +40,7 @@ from maskstyle.models.regional_style.baselines import (
     SPADEBaseline,
 )
 from maskstyle.models.regional_style.model import VARIANTS, RegionalStyleConfig, RegionalStyleNet
+from maskstyle.train.settings import read_run_summary
 
 METHODS = (*VARIANTS, "spade", "clade", "pix2pixhd")
 LR_G, LR_D, BETAS = 1e-4, 4e-4, (0.5, 0.999)
@@ -270,15 +271,9 @@ def train_cnf(
 
 def load_trained(out_dir: str | os.PathLike) -> nn.Module:
     """Rebuild the model a :func:`main` run saved in ``out_dir`` (summary + model.pt)."""
-    out_dir = Path(out_dir)
-    summary_path, weights_path = out_dir / "summary.json", out_dir / "model.pt"
-    for path in (summary_path, weights_path):
-        if not path.exists():
-            raise FileNotFoundError(
-                f"{path} is missing: train first with `python -m "
-                f"maskstyle.models.regional_style.train --out {out_dir} ...`"
-            )
-    summary = json.loads(summary_path.read_text())
+    summary, weights_path = read_run_summary(
+        out_dir, "model.pt", "python -m maskstyle.models.regional_style.train"
+    )
     model = build_model(summary["settings"]["method"], **summary["settings"]["architecture"])
     model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
     model.provenance = summary["weights"]
