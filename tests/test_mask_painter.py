@@ -11,6 +11,7 @@ import torch
 
 from maskstyle.data.labels import LABEL_INDEX, LABELS, PALETTE
 from maskstyle.widgets.mask_painter import (
+    ALPHA,
     MaskPainter,
     MaskPainterState,
     brush_footprint,
@@ -185,3 +186,26 @@ def test_widget_parses_a_photo_without_a_map():
     assert (out == LABEL_INDEX["skin"]).sum() > 100  # parse_face found the face
     with pytest.raises(ValueError, match="sizes differ"):
         painter.set_image(photo, np.zeros((10, 10), np.int64))
+
+
+def test_other_class_sets():
+    classes, palette = ("keep", "translate"), ((0, 0, 0), (250, 0, 0))
+    first = np.zeros((H, W), np.int64)
+    painter = MaskPainter(np.zeros((H, W, 3), np.uint8), first, label="translate", brush=1,
+                          classes=classes, palette=palette)
+    assert [o[0] for o in painter.label.options] == ["0 keep", "1 translate"]
+    assert "1 translate<" in painter.legend.value and painter.legend.value.count("rgb") == 2
+    painter.stroke([(3, 3)])
+    assert painter.label_map()[3, 3] == 1
+    # the overlay uses the given palette: 0.45 * 250 over black
+    assert tuple(painter.picture()[3, 3]) == (round(ALPHA * 250), 0, 0)
+    with pytest.raises(ValueError, match="labels are 0..1"):
+        MaskPainterState(np.full((3, 3), 2), classes=classes)
+    with pytest.raises(ValueError, match="unknown label 'hair'"):
+        painter.state.paint([(1, 1)], "hair", 1)
+    with pytest.raises(ValueError, match="one RGB colour per class"):
+        MaskPainter(np.zeros((H, W, 3), np.uint8), first, label="keep", classes=classes,
+                    palette=((0, 0, 0),))
+    with pytest.raises(ValueError, match="parse_face makes the 19-class face map only"):
+        MaskPainter(np.zeros((H, W, 3), np.uint8), None, label="keep", classes=classes,
+                    palette=palette)

@@ -15,9 +15,10 @@ RESULTS = REPO / "results" / "browser"
 
 @dataclass(frozen=True)
 class Control:
-    """One control change: ``kind`` says how (slider, dropdown, toggle, checkbox, upload,
-    painter); ``selector`` finds the widget (a DOM class the widget sets); ``value`` is the
-    dropdown option or the upload's file name(s)."""
+    """One control change: ``kind`` says how (slider, dropdown, toggle, buttons, checkbox,
+    upload, painter); ``selector`` finds the widget (a DOM class the widget sets); ``value`` is
+    the dropdown option, the button's text (a ``ToggleButtons`` choice) or the upload's file
+    name(s)."""
 
     name: str
     kind: str
@@ -65,6 +66,27 @@ DEMOS = (
                 ".maskstyle-upload_a",
                 ("astronaut", ".maskstyle-upload_b", "astronaut_mirrored"),
             ),
+        ),
+    ),
+    Demo(
+        "genegan",
+        "notebooks/genegan/07_demo.ipynb",
+        (
+            # the notebook leaves the demo in "interpolate" mode: the subspace slider acts
+            Control("object-subspace x slider", "slider", ".maskstyle-x"),
+            Control("face A slider", "slider", ".maskstyle-face_a"),
+            Control("remove button", "buttons", ".maskstyle-mode", ("remove",)),
+            Control("photo A upload (astronaut)", "upload", ".maskstyle-upload", ("astronaut",)),
+        ),
+    ),
+    Demo(
+        "lomit",
+        "notebooks/lomit/06_demo.ipynb",
+        (
+            Control("input slider", "slider", ".maskstyle-input_index"),
+            Control("exemplar slider", "slider", ".maskstyle-exemplar_index"),
+            Control("mask painter stroke", "painter", ".maskstyle-painter-view"),
+            Control("input photo upload (astronaut)", "upload", ".maskstyle-upload", ("astronaut",)),
         ),
     ),
 )
@@ -139,6 +161,8 @@ def change(page, demo_root, control: Control, photos: dict[str, Path]) -> None:
         widget.locator("select").select_option(label=control.value[0])
     elif control.kind == "toggle":
         widget.click()
+    elif control.kind == "buttons":
+        widget.locator("button", has_text=control.value[0]).first.click()
     elif control.kind == "checkbox":
         widget.locator("input[type=checkbox]").click()
     elif control.kind == "upload":

@@ -7,9 +7,8 @@ screenshots before/after go to results/browser/<frontend>/, the time from each c
 new picture to results/browser/responsiveness.md.
 
 Needs Chromium and Playwright (``bash scripts/setup_browser.sh``); skipped with the reason
-otherwise. The fast semantic style and LRNet demos load the models trained by their series'
-smoke run (``maskstyle run fast_semantic_style lrnet --profile smoke``; `.ci/run` does it
-first).
+otherwise. The fast semantic style, LRNet, GeneGAN and LOMIT demos load the models trained by
+their series' smoke run (``maskstyle run <series> --profile smoke``; `.ci/run` does it first).
 """
 
 from __future__ import annotations
@@ -41,6 +40,8 @@ TARGET_S = 1.0
 NEEDS = {
     "fast_semantic_style": "runs/fast_semantic_style/smoke/decoders",
     "lrnet": "runs/lrnet/smoke/models/full",
+    "genegan": "runs/genegan/smoke/models/genegan",
+    "lomit": "runs/lomit/smoke/models/lomit",
 }
 TIMINGS: list[dict] = []
 EXTERNAL: set[str] = set()

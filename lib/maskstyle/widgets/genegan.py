@@ -20,15 +20,10 @@ import torch
 
 from maskstyle.models.genegan.data import face_seed, render_face
 from maskstyle.models.genegan.operations import bilinear_codes, evaluating, remove, transplant
+from maskstyle.widgets._common import busy, png_bytes, to_uint8
 
 MODES = ("remove", "transplant", "interpolate")
 GAP = 4
-
-
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """``[3, H, W]`` float in [0, 1] -> ``[H, W, 3]`` uint8."""
-    array = image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
-    return np.round(array * 255).astype(np.uint8)
 
 
 @functools.lru_cache(maxsize=64)
@@ -59,6 +54,10 @@ class GeneGANDemo:
         self.x = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="x")
         self.y = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="y")
         self.image = w.Image(format="png")
+        self.image.add_class("maskstyle-output")
+        for name in ("face_a", "face_b", "upload", "mode", "x", "y"):
+            getattr(self, name).add_class(f"maskstyle-{name}")
+        self.busy = w.HTML()
         self.status = w.HTML()
         self.photo: torch.Tensor | None = None
         corners = [_face(face_seed(seed, "test", 700_000 + k), self.size, attribute, True)
@@ -70,7 +69,9 @@ class GeneGANDemo:
             control.observe(self.refresh, names="value")
         self.upload.observe(self._on_upload, names="value")
         self.widget = w.VBox([w.HBox([self.face_a, self.face_b, self.upload]),
-                              w.HBox([self.mode, self.x, self.y]), self.image, self.status])
+                              w.HBox([self.mode, self.x, self.y]), self.busy, self.image,
+                              self.status])  # fmt: skip
+        self.widget.add_class("maskstyle-demo")
         self.result = torch.zeros(3, self.size, self.size)
         self.panels = np.zeros((0, 0, 3), dtype=np.uint8)
         self.refresh()
@@ -95,9 +96,10 @@ class GeneGANDemo:
             self.photo = None
         else:
             entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
-            with Image.open(io.BytesIO(bytes(entry["content"]))) as img:
-                array = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-            self.photo = face_crop(torch.from_numpy(array).permute(2, 0, 1), self.size)
+            with busy(self.busy):  # the face crop (landmarks) takes a moment: say so at once
+                with Image.open(io.BytesIO(bytes(entry["content"]))) as img:
+                    array = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+                self.photo = face_crop(torch.from_numpy(array).permute(2, 0, 1), self.size)
         self.refresh()
 
     def run(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -116,16 +118,16 @@ class GeneGANDemo:
 
     def refresh(self, _change: Any = None) -> None:
         """Recompute the result and the panels for the current controls."""
-        from PIL import Image
+        with busy(self.busy):
+            self._refresh()
 
+    def _refresh(self) -> None:
         a, b, source = self.inputs()
         self.result = self.run(a, b)
         gap = np.full((self.size, GAP, 3), 255, dtype=np.uint8)
         self.panels = np.concatenate([to_uint8(a), gap, to_uint8(b), gap, to_uint8(self.result)],
                                      axis=1)  # fmt: skip
-        buffer = io.BytesIO()
-        Image.fromarray(self.panels).save(buffer, format="PNG")
-        self.image.value = buffer.getvalue()
+        self.image.value = png_bytes(self.panels)
         what = {
             "remove": "Dec(A, 0): A's object removed",
             "transplant": "Dec(A, u_B): B's object on A",

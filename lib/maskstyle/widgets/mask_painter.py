@@ -1,5 +1,7 @@
 """A mask painter: an image with its 19-class label map as a translucent overlay; paint or
 erase a label with a round brush, undo, reset to the first map, and hand out the edited map.
+Other class sets work too (``classes=``/``palette=``): LOMIT's demo paints a two-class
+map, "keep" (0) and "translate" (1), over its attention mask.
 
 Two layers:
 
@@ -38,7 +40,7 @@ ALPHA = 0.45
 """Opacity of the label colours over the image (background stays unpainted)."""
 
 
-def _check_labels(labels: Any) -> np.ndarray:
+def _check_labels(labels: Any, num_classes: int = len(LABELS)) -> np.ndarray:
     if hasattr(labels, "detach"):
         labels = labels.detach().cpu().numpy()
     array = np.asarray(labels)
@@ -46,21 +48,30 @@ def _check_labels(labels: Any) -> np.ndarray:
         raise ValueError(f"a label map must be [H, W], got shape {array.shape}")
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"a label map must hold integer labels, got {array.dtype}")
-    if array.size and (array.min() < 0 or array.max() >= len(LABELS)):
+    if array.size and (array.min() < 0 or array.max() >= num_classes):
         raise ValueError(
-            f"label values span [{array.min()}, {array.max()}]; labels are 0..{len(LABELS) - 1}"
+            f"label values span [{array.min()}, {array.max()}]; labels are 0..{num_classes - 1}"
         )
     return array.astype(np.int64)
 
 
-def _label_id(label: int | str) -> int:
+def _label_id(label: int | str, classes: Sequence[str] = LABELS) -> int:
     if isinstance(label, str):
-        if label not in LABELS:
-            raise ValueError(f"unknown label {label!r}; choose one of {', '.join(LABELS)}")
-        return LABELS.index(label)
-    if not 0 <= int(label) < len(LABELS):
-        raise ValueError(f"label {label} is outside 0..{len(LABELS) - 1}")
+        if label not in classes:
+            raise ValueError(f"unknown label {label!r}; choose one of {', '.join(classes)}")
+        return list(classes).index(label)
+    if not 0 <= int(label) < len(classes):
+        raise ValueError(f"label {label} is outside 0..{len(classes) - 1}")
     return int(label)
+
+
+def _check_palette(palette: Any, classes: Sequence[str]) -> np.ndarray:
+    array = np.asarray(palette, dtype=np.uint8)
+    if array.shape != (len(classes), 3):
+        raise ValueError(
+            f"palette must give one RGB colour per class ({len(classes)} x 3), got {array.shape}"
+        )
+    return array
 
 
 def brush_footprint(
@@ -86,17 +97,19 @@ def brush_footprint(
     return hit
 
 
-def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
+def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = ALPHA,
+            palette: Any = _PALETTE) -> np.ndarray:  # fmt: skip
     """``[H, W, 3]`` uint8: the image with every non-background label's palette colour laid
-    over it at opacity ``alpha``."""
-    labels = _check_labels(labels)
+    over it at opacity ``alpha`` (``palette``: one RGB row per class)."""
+    palette = np.asarray(palette, dtype=np.uint8)
+    labels = _check_labels(labels, len(palette))
     image = np.asarray(image)
     if image.shape != (*labels.shape, 3) or image.dtype != np.uint8:
         raise ValueError(
             f"image must be uint8 [H, W, 3] matching the map {labels.shape}, got "
             f"{image.dtype} {image.shape}"
         )
-    colour = _PALETTE[labels].astype(np.float32)
+    colour = palette[labels].astype(np.float32)
     mixed = (1 - alpha) * image.astype(np.float32) + alpha * colour
     out = np.where((labels != BACKGROUND)[..., None], mixed, image.astype(np.float32))
     return np.round(out).astype(np.uint8)
@@ -105,13 +118,15 @@ def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = ALPHA) -> np.n
 class MaskPainterState:
     """The editable label map: ``paint``, ``erase``, ``undo``, ``reset``, ``label_map``.
 
-    ``labels``: the first map (int ``[H, W]``, values 0..18). Every edit that changes a pixel
-    pushes the previous map on the undo stack (at most ``max_undo`` steps kept); ``reset``
-    is an edit too (undo brings the painted map back).
+    ``labels``: the first map (int ``[H, W]``, values 0..``len(classes) - 1``; the face
+    parser's 19 classes by default). Every edit that changes a pixel pushes the previous map
+    on the undo stack (at most ``max_undo`` steps kept); ``reset`` is an edit too (undo
+    brings the painted map back).
     """
 
-    def __init__(self, labels: Any, max_undo: int = 50) -> None:
-        self.original = _check_labels(labels)
+    def __init__(self, labels: Any, max_undo: int = 50, classes: Sequence[str] = LABELS) -> None:
+        self.classes = tuple(classes)
+        self.original = _check_labels(labels, len(self.classes))
         self.labels = self.original.copy()
         self.max_undo = max_undo
         self._undo: list[np.ndarray] = []
@@ -140,11 +155,13 @@ class MaskPainterState:
     def paint(self, points: Sequence[tuple[float, float]], label: int | str, radius: float) -> int:
         """Set every pixel under the stroke to ``label``; returns how many pixels changed."""
         hit = brush_footprint(self.shape, points, radius)
-        return self._apply(np.where(hit, _label_id(label), self.labels))
+        return self._apply(np.where(hit, _label_id(label, self.classes), self.labels))
 
     def erase(self, points: Sequence[tuple[float, float]], label: int | str, radius: float) -> int:
         """Pixels of ``label`` under the stroke become background; returns how many changed."""
-        hit = brush_footprint(self.shape, points, radius) & (self.labels == _label_id(label))
+        hit = brush_footprint(self.shape, points, radius) & (
+            self.labels == _label_id(label, self.classes)
+        )
         return self._apply(np.where(hit, BACKGROUND, self.labels))
 
     def undo(self) -> bool:
@@ -163,14 +180,16 @@ class MaskPainterState:
         return self.labels.copy()
 
 
-def legend_html(labels: Sequence[str] = LABELS) -> str:
-    """HTML: a colour swatch and the name of each label, in the workbook's palette."""
+def legend_html(labels: Sequence[str] = LABELS, palette: Any = _PALETTE) -> str:
+    """HTML: a colour swatch and the name of each label (the workbook's palette by default;
+    ``palette`` gives one RGB row per label)."""
+    palette = _check_palette(palette, labels)
     items = "".join(
         f'<span style="display:inline-block;margin:1px 6px 1px 0;white-space:nowrap">'
         f'<span style="display:inline-block;width:11px;height:11px;border:1px solid #444;'
-        f"background:rgb{tuple(int(c) for c in _PALETTE[LABELS.index(name)])};"
-        f'vertical-align:middle"></span> {LABELS.index(name)} {name}</span>'
-        for name in labels
+        f"background:rgb{tuple(int(c) for c in palette[i])};"
+        f'vertical-align:middle"></span> {i} {name}</span>'
+        for i, name in enumerate(labels)
     )
     return f'<div class="maskstyle-legend" style="font-size:11px;max-width:520px">{items}</div>'
 
@@ -191,7 +210,9 @@ class MaskPainter:
     ``image``: ``[3, H, W]`` float in [0, 1] (tensor or array) or ``[H, W, 3]`` uint8.
     ``labels``: its first label map; ``None`` asks ``parse_face`` (a photo of a face).
     ``display_size``: the picture's side in screen pixels (the map is scaled by a whole
-    factor). Widgets: ``view`` (the picture), ``label`` (dropdown), ``mode`` (paint/erase),
+    factor). ``classes``/``palette``: another class set than the face parser's 19 (names, and
+    one RGB row each; class 0 is the unpainted background). Widgets: ``view`` (the picture),
+    ``label`` (dropdown), ``mode`` (paint/erase),
     ``brush`` (radius in map pixels), ``undo_button``, ``reset_button``, ``legend``, ``info``.
     """
 
@@ -203,14 +224,19 @@ class MaskPainter:
         brush: int = 3,
         display_size: int = 256,
         alpha: float = ALPHA,
+        classes: Sequence[str] = LABELS,
+        palette: Any = _PALETTE,
     ) -> None:
         import ipywidgets as w
         from ipyevents import Event
 
         self.alpha, self.display_size = alpha, display_size
+        self.classes = tuple(classes)
+        self.palette = _check_palette(palette, self.classes)
         self.label = w.Dropdown(
-            options=[(f"{i} {name}", i) for i, name in enumerate(LABELS)],
-            value=_label_id(label), description="label", layout=w.Layout(width="190px"),
+            options=[(f"{i} {name}", i) for i, name in enumerate(self.classes)],
+            value=_label_id(label, self.classes), description="label",
+            layout=w.Layout(width="190px"),
         )  # fmt: skip
         self.mode = w.ToggleButtons(options=["paint", "erase"], value="paint",
                                     style={"button_width": "60px"})  # fmt: skip
@@ -219,7 +245,7 @@ class MaskPainter:
         self.undo_button = w.Button(description="undo", icon="undo", layout=w.Layout(width="80px"))
         self.reset_button = w.Button(description="reset", icon="refresh",
                                      layout=w.Layout(width="80px"))  # fmt: skip
-        self.legend = w.HTML(legend_html())
+        self.legend = w.HTML(legend_html(self.classes, self.palette))
         self.info = w.HTML()
         self.view = w.Image(format="png")
         self.view.add_class("maskstyle-painter-view")
@@ -253,10 +279,15 @@ class MaskPainter:
         runs (the caller changed the image and knows)."""
         self.image = _as_uint8_image(image)
         if labels is None:
+            if self.classes != tuple(LABELS):
+                raise ValueError(
+                    "no label map given: parse_face makes the 19-class face map only; give "
+                    f"a map of the painter's classes {self.classes}"
+                )
             from maskstyle.data.parse_face import parse_face
 
             labels = parse_face(self.image)
-        self.state = MaskPainterState(labels)
+        self.state = MaskPainterState(labels, classes=self.classes)
         if self.state.shape != self.image.shape[:2]:
             raise ValueError(
                 f"image {self.image.shape[:2]} and label map {self.state.shape} sizes differ"
@@ -305,19 +336,20 @@ class MaskPainter:
     # ---- drawing --------------------------------------------------------------------------
     def picture(self) -> np.ndarray:
         """``[H, W, 3]`` uint8: the image with the current map over it."""
-        return overlay(self.image, self.state.labels, self.alpha)
+        return overlay(self.image, self.state.labels, self.alpha, self.palette)
 
     def redraw(self, labels: np.ndarray | None = None) -> None:
         """Show :meth:`picture` (or the overlay of ``labels``), scaled up, nearest neighbour."""
         from maskstyle.widgets._common import png_bytes
 
-        shown = self.picture() if labels is None else overlay(self.image, labels, self.alpha)
+        shown = (self.picture() if labels is None
+                 else overlay(self.image, labels, self.alpha, self.palette))  # fmt: skip
         self.view.value = png_bytes(np.repeat(np.repeat(shown, self.scale, 0), self.scale, 1))
         present = np.unique(self.state.labels).tolist()
         self.info.value = (
             f"<small>{self.state.shape[1]}x{self.state.shape[0]} label map; "
             f"{self.state.edited_pixels} pixels edited; labels present: "
-            f"{', '.join(LABELS[i] for i in present)}</small>"
+            f"{', '.join(self.classes[i] for i in present)}</small>"
         )
 
     # ---- mouse ----------------------------------------------------------------------------
