@@ -86,7 +86,9 @@ DEMOS = (
             Control("input slider", "slider", ".maskstyle-input_index"),
             Control("exemplar slider", "slider", ".maskstyle-exemplar_index"),
             Control("mask painter stroke", "painter", ".maskstyle-painter-view"),
-            Control("input photo upload (astronaut)", "upload", ".maskstyle-upload", ("astronaut",)),
+            Control(
+                "input photo upload (astronaut)", "upload", ".maskstyle-upload", ("astronaut",)
+            ),
         ),
     ),
 )

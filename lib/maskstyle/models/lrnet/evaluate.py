@@ -15,7 +15,9 @@ SSIM are :class:`~maskstyle.workbook.Missing` with the reason, and FID compares 
 method's blends with the real target faces ``x_B`` of the same pairs (column
 ``fid_reference`` says which reference was used). Deep image blending
 (:class:`~maskstyle.baselines.deep_blending.DeepBlending`, time-capped) joins the methods
-as ``"deep"`` when :func:`baseline_methods` is given one.
+as ``"deep"`` when :func:`baseline_methods` is given one. :func:`degraded_truths` gives two
+oracle rows (the ground truth blurred, or recoloured, inside the face) that show which kind
+of error FID punishes.
 """
 
 from __future__ import annotations
@@ -62,6 +64,42 @@ def baseline_methods(
         methods["deep"] = lambda b: deep(b["x_a"], b["x_b"], fg(b))
     methods["lrnet"] = lrnet
     return methods
+
+
+def degraded_truths(
+    model: Any, blur_sigma: float = 1.0, colour_gain: tuple[float, float, float] = (1.2, 1.0, 0.8)
+) -> dict[str, BlendFn]:
+    """Two oracle "methods" for :func:`evaluate_blending` that start from the ground truth
+    and spoil only its face (``model.foreground``): ``truth_blurred`` (a Gaussian blur of
+    ``blur_sigma`` px inside the face, LRNet's kind of error) and ``truth_recoloured`` (the
+    face's RGB scaled by ``colour_gain``, clamped: alpha blending's kind of error, a wrong
+    tone with sharp features). Side by side they show which error FID punishes more at a
+    similar PSNR loss. Needs pairs with a ``target``."""
+    from torchvision.transforms.functional import gaussian_blur
+
+    if blur_sigma <= 0:
+        raise ValueError(f"blur_sigma must be > 0 px, got {blur_sigma}")
+    gain = torch.tensor(colour_gain, dtype=torch.float32).view(1, 3, 1, 1)
+    kernel = 2 * math.ceil(3 * blur_sigma) + 1
+
+    def truth(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        if "target" not in batch:
+            raise ValueError("degraded_truths needs pairs with a ground truth ('target')")
+        fg = model.foreground(batch["regions_a"]).to(batch["target"].dtype)
+        if fg.dim() == 3:
+            fg = fg[:, None]
+        return batch["target"], fg
+
+    def blurred(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        target, fg = truth(batch)
+        return fg * gaussian_blur(target, [kernel, kernel], [blur_sigma, blur_sigma]) + (
+            1 - fg) * target  # fmt: skip
+
+    def recoloured(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        target, fg = truth(batch)
+        return fg * (target * gain).clamp(0, 1) + (1 - fg) * target
+
+    return {"truth_blurred": blurred, "truth_recoloured": recoloured}
 
 
 def evaluate_blending(
