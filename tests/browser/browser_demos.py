@@ -91,6 +91,23 @@ DEMOS = (
             ),
         ),
     ),
+    Demo(
+        "regional_style",
+        "notebooks/regional_style/07_demo.ipynb",
+        (
+            Control("target seed slider", "slider", ".maskstyle-target_seed"),
+            Control("skin region checkbox", "checkbox", ".maskstyle-box-skin"),
+            Control("sample group dropdown", "dropdown", ".maskstyle-sample_group", ("hair",)),
+            Control("fine-tune slider", "slider", ".maskstyle-eta"),
+            Control("mask painter stroke", "painter", ".maskstyle-painter-view"),
+            Control(
+                "target and reference photo upload (astronaut, mirrored)",
+                "upload",
+                ".maskstyle-upload_target",
+                ("astronaut", ".maskstyle-upload_reference", "astronaut_mirrored"),
+            ),
+        ),
+    ),
 )
 
 

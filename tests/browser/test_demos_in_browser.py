@@ -7,8 +7,9 @@ screenshots before/after go to results/browser/<frontend>/, the time from each c
 new picture to results/browser/responsiveness.md.
 
 Needs Chromium and Playwright (``bash scripts/setup_browser.sh``); skipped with the reason
-otherwise. The fast semantic style, LRNet, GeneGAN and LOMIT demos load the models trained by
-their series' smoke run (``maskstyle run <series> --profile smoke``; `.ci/run` does it first).
+otherwise. The fast semantic style, LRNet, GeneGAN, LOMIT and regional style demos load the models
+trained by their series' smoke run (``maskstyle run <series> --profile smoke``; `.ci/run` does
+it first).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ NEEDS = {
     "lrnet": "runs/lrnet/smoke/models/full",
     "genegan": "runs/genegan/smoke/models/genegan",
     "lomit": "runs/lomit/smoke/models/lomit",
+    "regional_style": "runs/regional_style/smoke/models/ours",
 }
 TIMINGS: list[dict] = []
 EXTERNAL: set[str] = set()

@@ -122,6 +122,8 @@ def train_regional_style(
     vgg_weights: str = "random",
     vgg_layers: tuple[str, ...] | None = None,
     ndf: int = 32,
+    lr_g: float = LR_G,
+    lr_d: float = LR_D,
     seed: int = 0,
     fresh: bool = False,
     log_every: int = 10,
@@ -131,7 +133,8 @@ def train_regional_style(
     """Alternating D/G training (:class:`maskstyle.gan.AlternatingGANStep`); returns history.
 
     ``vgg_layers`` restricts the perceptual loss to some of SPADE's layers (default: all
-    five, relu1_1..relu5_1, SPADE's weights); ``ndf`` is the discriminator width."""
+    five, relu1_1..relu5_1, SPADE's weights); ``ndf`` is the discriminator width; ``lr_g`` /
+    ``lr_d`` default to the paper's TTUR pair."""
     from maskstyle.gan import (
         AlternatingGANStep,
         PerceptualLoss,
@@ -151,7 +154,7 @@ def train_regional_style(
     layers = None if vgg_layers is None else {k: SPADE_LAYER_WEIGHTS[k] for k in vgg_layers}
     vgg = PerceptualLoss(layer_weights=layers, weights=vgg_weights, seed=seed)
     vgg.requires_grad_(False)
-    opt_g, opt_d = ttur_pair(model.parameters(), disc.parameters(), LR_G, LR_D, betas=BETAS)
+    opt_g, opt_d = ttur_pair(model.parameters(), disc.parameters(), lr_g, lr_d, betas=BETAS)
     loader = ResumableLoader(
         DataLoader(dataset, batch_size=batch_size, sampler=ResumableSampler(dataset, seed=seed))
     )
@@ -299,6 +302,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated VGG layers for the perceptual loss (default: relu1_1..relu5_1)",
     )  # fmt: skip
     p.add_argument("--ndf", type=int, default=32, help="discriminator width (SPADE: 64)")
+    p.add_argument("--lr-g", type=float, default=LR_G, help="generator/encoder lr (paper 1e-4)")
+    p.add_argument("--lr-d", type=float, default=LR_D, help="discriminator lr (paper 4e-4)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fresh", action="store_true", help="discard checkpoints in --out")
     p.add_argument("--log-every", type=int, default=10)
@@ -329,12 +334,12 @@ def main(argv: list[str] | None = None) -> dict:
         "method": args.method, "architecture": architecture, "data": dataset.provenance,
         "batch_size": args.batch_size, "l1": args.l1, "fm": FM_WEIGHT, "vgg": VGG_WEIGHT,
         "vgg_weights": args.vgg_weights, "vgg_layers": vgg_layers, "ndf": args.ndf,
-        "lr_g": LR_G, "lr_d": LR_D, "seed": args.seed,
+        "lr_g": args.lr_g, "lr_d": args.lr_d, "seed": args.seed,
     }  # fmt: skip
     history = train_regional_style(
         model, dataset, args.steps, args.out, settings, batch_size=args.batch_size,
         l1=args.l1, vgg_weights=args.vgg_weights, vgg_layers=vgg_layers, ndf=args.ndf,
-        seed=args.seed, fresh=args.fresh,
+        lr_g=args.lr_g, lr_d=args.lr_d, seed=args.seed, fresh=args.fresh,
         log_every=args.log_every, checkpoint_every=args.checkpoint_every,
     )  # fmt: skip
     frame = history.to_frame()
