@@ -1,4 +1,5 @@
-"""Helpers shared by the demo widgets: PNG encoding, tensors to pictures, a busy indicator."""
+"""Helpers shared by the demo widgets: PNG encoding, tensors to pictures, a busy indicator,
+the bytes of an uploaded file, and holding refreshes while several controls change."""
 
 from __future__ import annotations
 
@@ -42,3 +43,30 @@ def busy(indicator: Any) -> Iterator[None]:
         yield
     finally:
         indicator.value = ""
+
+
+def uploaded_bytes(change: Any) -> bytes | None:
+    """The first file of a ``FileUpload`` value change (``change["new"]``) as bytes; ``None``
+    when the upload was cleared. ipywidgets 8 gives a tuple of dicts, 7 a dict of dicts."""
+    files = change["new"]
+    if not files:
+        return None
+    entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
+    return bytes(entry["content"])
+
+
+class HoldRefresh:
+    """For a demo whose ``refresh()`` returns early while ``_held``: ``with demo.hold(): ...``
+    changes several controls, then refreshes once."""
+
+    _held = False
+    refresh: Any  # the demo's own method
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+            self.refresh()

@@ -26,7 +26,7 @@ import torch
 
 from maskstyle.data.labels import LABELS
 from maskstyle.utils.palette import colorize_mask
-from maskstyle.widgets._common import busy, png_bytes, to_uint8
+from maskstyle.widgets._common import busy, png_bytes, to_uint8, uploaded_bytes
 from maskstyle.widgets.mask_painter import MaskPainter
 
 GAP = 4
@@ -213,16 +213,15 @@ class FastSemanticStyleDemo:
                 c_mask[None].long(), portrait["mask"][None].long(), source)  # fmt: skip
 
     def _on_upload(self, change: Any) -> None:
-        files = change["new"]
         from maskstyle.data.parse_face import NoFaceFoundError
 
-        if not files:
+        data = uploaded_bytes(change)
+        if data is None:
             self.uploaded = None
         else:
-            entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
             try:
                 with busy(self.busy):  # parsing the photo takes a moment: say so at once
-                    self.uploaded = load_upload(bytes(entry["content"]), self.size)
+                    self.uploaded = load_upload(data, self.size)
             except NoFaceFoundError as err:
                 self.status.value = f"upload not used: {err} - try a photo with a visible face"
                 return

@@ -20,7 +20,7 @@ import torch
 
 from maskstyle.models.genegan.data import face_seed, render_face
 from maskstyle.models.genegan.operations import bilinear_codes, evaluating, remove, transplant
-from maskstyle.widgets._common import busy, png_bytes, to_uint8
+from maskstyle.widgets._common import busy, png_bytes, to_uint8, uploaded_bytes
 
 MODES = ("remove", "transplant", "interpolate")
 GAP = 4
@@ -91,13 +91,12 @@ class GeneGANDemo:
 
         from maskstyle.models.genegan.data import face_crop
 
-        files = change["new"]
-        if not files:
+        data = uploaded_bytes(change)
+        if data is None:
             self.photo = None
         else:
-            entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
             with busy(self.busy):  # the face crop (landmarks) takes a moment: say so at once
-                with Image.open(io.BytesIO(bytes(entry["content"]))) as img:
+                with Image.open(io.BytesIO(data)) as img:
                     array = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
                 self.photo = face_crop(torch.from_numpy(array).permute(2, 0, 1), self.size)
         self.refresh()

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from maskstyle.models.lomit.model import LOMIT
-from maskstyle.widgets._common import busy, png_bytes, to_uint8
+from maskstyle.widgets._common import busy, png_bytes, to_uint8, uploaded_bytes
 from maskstyle.widgets.mask_painter import MaskPainter, MaskPainterState
 
 GAP = 4
@@ -107,12 +107,11 @@ class LOMITDemo:
     def _on_upload(self, change: Any) -> None:
         from PIL import Image
 
-        files = change["new"]
-        if not files:
+        data = uploaded_bytes(change)
+        if data is None:
             self.uploaded = None
         else:
-            item = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
-            with busy(self.busy), Image.open(io.BytesIO(bytes(item["content"]))) as img:
+            with busy(self.busy), Image.open(io.BytesIO(data)) as img:
                 img = img.convert("RGB")
                 side = min(img.size)
                 left, top = (img.width - side) // 2, (img.height - side) // 2

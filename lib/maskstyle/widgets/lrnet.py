@@ -15,10 +15,8 @@ and the weights' provenance (random VGG weights and untrained decoders say so).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,7 +24,7 @@ import torch
 
 from maskstyle.models.lrnet.model import BRANCHES, LRNet
 from maskstyle.models.lrnet.regions import LRNET_FACE_REGIONS, LRNET_REGIONS, to_lrnet_regions
-from maskstyle.widgets._common import busy, png_bytes, to_uint8
+from maskstyle.widgets._common import HoldRefresh, busy, png_bytes, to_uint8, uploaded_bytes
 from maskstyle.widgets.mask_painter import MaskPainter
 
 GAP = 4
@@ -40,7 +38,7 @@ def _pair(seed: int, size: int) -> dict:
     return blend_pair(seed, size)
 
 
-class LRNetDemo:
+class LRNetDemo(HoldRefresh):
     """Widgets: ``pair_seed``, ``upload_a``/``upload_b`` (photos), ``regions`` (a checkbox per
     face region of A), ``branches`` (a checkbox per LRNet branch), ``use_coords``, ``painter``
     (A's label map, editable), ``image``, ``busy`` (spinner while computing), ``status``.
@@ -120,18 +118,7 @@ class LRNetDemo:
         self.seconds: dict[str, float] = {}
         self.failures: dict[str, str] = {}
         self.panels = np.zeros((0, 0, 3), dtype=np.uint8)
-        self._held = False
         self.refresh()
-
-    @contextlib.contextmanager
-    def hold(self) -> Iterator[None]:
-        """Change several controls, then blend once: ``with demo.hold(): ...``."""
-        self._held = True
-        try:
-            yield
-        finally:
-            self._held = False
-            self.refresh()
 
     @property
     def blend_regions(self) -> tuple[int, ...]:
@@ -178,14 +165,13 @@ class LRNetDemo:
         from maskstyle.data.parse_face import NoFaceFoundError
         from maskstyle.widgets.fast_semantic_style import load_upload
 
-        files = change["new"]
-        if not files:
+        data = uploaded_bytes(change)
+        if data is None:
             self.uploads.pop(which, None)
         else:
-            entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
             try:
                 with busy(self.busy):  # parsing the photo takes a moment: say so at once
-                    self.uploads[which] = load_upload(bytes(entry["content"]), self.size)
+                    self.uploads[which] = load_upload(data, self.size)
             except NoFaceFoundError as err:
                 self.status.value = (
                     f"photo {which.upper()} not used: {err} - try a photo with a visible face"

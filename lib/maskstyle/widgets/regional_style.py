@@ -13,17 +13,15 @@ widget, so tests can drive the widgets headless.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
 from maskstyle.data.labels import LABELS
-from maskstyle.widgets._common import busy, png_bytes, to_uint8
+from maskstyle.widgets._common import HoldRefresh, busy, png_bytes, to_uint8, uploaded_bytes
 from maskstyle.widgets.mask_painter import MaskPainter
 
 GAP = 4
@@ -38,7 +36,7 @@ def _face(seed: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     return item["image"], item["mask"].long()
 
 
-class RegionalStyleDemo:
+class RegionalStyleDemo(HoldRefresh):
     """Widgets: ``target_seed`` / ``reference_seed`` (face-world faces), ``upload_target`` /
     ``upload_reference`` (photos), ``regions`` (a checkbox per label: transfer it from the
     reference), ``sample_group`` (none / skin / hair: draw that group's style from the
@@ -132,18 +130,7 @@ class RegionalStyleDemo:
         self.outputs: dict[str, torch.Tensor] = {}
         self.seconds: dict[str, float] = {}
         self.panels = np.zeros((0, 0, 3), dtype=np.uint8)
-        self._held = False
         self.refresh()
-
-    @contextlib.contextmanager
-    def hold(self) -> Iterator[None]:
-        """Change several controls, then refresh once: ``with demo.hold(): ...``."""
-        self._held = True
-        try:
-            yield
-        finally:
-            self._held = False
-            self.refresh()
 
     @property
     def transfer_regions(self) -> torch.Tensor:
@@ -191,14 +178,13 @@ class RegionalStyleDemo:
         from maskstyle.data.parse_face import NoFaceFoundError
         from maskstyle.widgets.fast_semantic_style import load_upload
 
-        files = change["new"]
-        if not files:
+        data = uploaded_bytes(change)
+        if data is None:
             self.uploads.pop(which, None)
         else:
-            entry = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
             try:
                 with busy(self.busy):
-                    self.uploads[which] = load_upload(bytes(entry["content"]), self.size)
+                    self.uploads[which] = load_upload(data, self.size)
             except NoFaceFoundError as err:
                 self.status.value = (
                     f"{which} photo not used: {err} - try a photo with a visible face"
