@@ -70,3 +70,35 @@ class HoldRefresh:
         finally:
             self._held = False
             self.refresh()
+
+
+class FacePhotoSlots:
+    """For a demo with named photo slots: ``_on_upload(which, change)`` parses an uploaded
+    face photo (:func:`~maskstyle.widgets.fast_semantic_style.load_upload`, busy indicator
+    meanwhile) into ``uploads[which]``, drops the slot when the upload is cleared, says in
+    ``status`` why a photo without a face is not used, and refreshes. ``photo_names`` maps a
+    slot to how the status line calls it (default: "<which> photo")."""
+
+    photo_names: dict[str, str] = {}
+    uploads: dict[str, Any]
+    size: int
+    busy: Any
+    status: Any
+    refresh: Any
+
+    def _on_upload(self, which: str, change: Any) -> None:
+        from maskstyle.data.parse_face import NoFaceFoundError
+        from maskstyle.widgets.fast_semantic_style import load_upload
+
+        data = uploaded_bytes(change)
+        if data is None:
+            self.uploads.pop(which, None)
+        else:
+            try:
+                with busy(self.busy):  # parsing the photo takes a moment: say so at once
+                    self.uploads[which] = load_upload(data, self.size)
+            except NoFaceFoundError as err:
+                name = self.photo_names.get(which, f"{which} photo")
+                self.status.value = f"{name} not used: {err} - try a photo with a visible face"
+                return
+        self.refresh()

@@ -24,7 +24,13 @@ import torch
 
 from maskstyle.models.lrnet.model import BRANCHES, LRNet
 from maskstyle.models.lrnet.regions import LRNET_FACE_REGIONS, LRNET_REGIONS, to_lrnet_regions
-from maskstyle.widgets._common import HoldRefresh, busy, png_bytes, to_uint8, uploaded_bytes
+from maskstyle.widgets._common import (
+    FacePhotoSlots,
+    HoldRefresh,
+    busy,
+    png_bytes,
+    to_uint8,
+)
 from maskstyle.widgets.mask_painter import MaskPainter
 
 GAP = 4
@@ -38,7 +44,7 @@ def _pair(seed: int, size: int) -> dict:
     return blend_pair(seed, size)
 
 
-class LRNetDemo(HoldRefresh):
+class LRNetDemo(FacePhotoSlots, HoldRefresh):
     """Widgets: ``pair_seed``, ``upload_a``/``upload_b`` (photos), ``regions`` (a checkbox per
     face region of A), ``branches`` (a checkbox per LRNet branch), ``use_coords``, ``painter``
     (A's label map, editable), ``image``, ``busy`` (spinner while computing), ``status``.
@@ -47,6 +53,8 @@ class LRNetDemo(HoldRefresh):
     VGG weights and an untrained decoder (a timing demo only). ``style`` is a
     :class:`~maskstyle.baselines.blending.StyleBlending` (``None``: random weights).
     """
+
+    photo_names = {"a": "photo A", "b": "photo B"}
 
     def __init__(
         self,
@@ -160,24 +168,6 @@ class LRNetDemo(HoldRefresh):
         if self.painter.state.edited_pixels:
             data["source"] += f" (A's map: {self.painter.state.edited_pixels} pixels painted)"
         return data
-
-    def _on_upload(self, which: str, change: Any) -> None:
-        from maskstyle.data.parse_face import NoFaceFoundError
-        from maskstyle.widgets.fast_semantic_style import load_upload
-
-        data = uploaded_bytes(change)
-        if data is None:
-            self.uploads.pop(which, None)
-        else:
-            try:
-                with busy(self.busy):  # parsing the photo takes a moment: say so at once
-                    self.uploads[which] = load_upload(data, self.size)
-            except NoFaceFoundError as err:
-                self.status.value = (
-                    f"photo {which.upper()} not used: {err} - try a photo with a visible face"
-                )
-                return
-        self.refresh()
 
     def run_methods(self, data: dict[str, Any]) -> None:
         """Blend with every method; fills ``outputs`` and ``seconds``."""

@@ -21,7 +21,13 @@ import numpy as np
 import torch
 
 from maskstyle.data.labels import LABELS
-from maskstyle.widgets._common import HoldRefresh, busy, png_bytes, to_uint8, uploaded_bytes
+from maskstyle.widgets._common import (
+    FacePhotoSlots,
+    HoldRefresh,
+    busy,
+    png_bytes,
+    to_uint8,
+)
 from maskstyle.widgets.mask_painter import MaskPainter
 
 GAP = 4
@@ -36,7 +42,7 @@ def _face(seed: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     return item["image"], item["mask"].long()
 
 
-class RegionalStyleDemo(HoldRefresh):
+class RegionalStyleDemo(FacePhotoSlots, HoldRefresh):
     """Widgets: ``target_seed`` / ``reference_seed`` (face-world faces), ``upload_target`` /
     ``upload_reference`` (photos), ``regions`` (a checkbox per label: transfer it from the
     reference), ``sample_group`` (none / skin / hair: draw that group's style from the
@@ -173,24 +179,6 @@ class RegionalStyleDemo(HoldRefresh):
         if self.painter.state.edited_pixels:
             data["source"] += f" (target map: {self.painter.state.edited_pixels} pixels painted)"
         return data
-
-    def _on_upload(self, which: str, change: Any) -> None:
-        from maskstyle.data.parse_face import NoFaceFoundError
-        from maskstyle.widgets.fast_semantic_style import load_upload
-
-        data = uploaded_bytes(change)
-        if data is None:
-            self.uploads.pop(which, None)
-        else:
-            try:
-                with busy(self.busy):
-                    self.uploads[which] = load_upload(data, self.size)
-            except NoFaceFoundError as err:
-                self.status.value = (
-                    f"{which} photo not used: {err} - try a photo with a visible face"
-                )
-                return
-        self.refresh()
 
     @torch.no_grad()
     def sampled(self, data: dict[str, Any]) -> torch.Tensor | None:
