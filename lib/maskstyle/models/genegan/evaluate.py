@@ -16,6 +16,8 @@ only inside ``region``):
   classifier calls "without" and of transplants (each face's object from *another* face of
   the set, ``exemplar = roll(x_with, 1)``) it calls "with";
 - ``reconstruction_psnr`` - ``Dec(Enc(x))`` against ``x`` (GeneGAN only).
+- ``ceiling_region_psnr`` - ``Dec(Enc(x_without))`` against ``x_without`` inside the region:
+  the most a removal can reach through this autoencoder (GeneGAN only).
 
 PSNR/SSIM inside/outside a region: :func:`maskstyle.metrics.masked.masked_psnr`.
 """
@@ -74,7 +76,12 @@ def evaluate_edits(model, classifier, test: dict[str, torch.Tensor],
     if hasattr(model, "encode"):
         with evaluating(model):
             rec = _batched(lambda x: model.decode(*model.encode(x)), x_with, batch_size=batch_size)
+            rec_without = _batched(lambda x: model.decode(*model.encode(x)), x_without,
+                                   batch_size=batch_size)  # fmt: skip
         metrics["reconstruction_psnr"] = float(psnr(rec, x_with))
+        # The ceiling of removal_region_psnr: the autoencoder's own blur inside the region,
+        # measured on the faces a perfect removal would have to produce.
+        metrics["ceiling_region_psnr"] = float(masked_psnr(rec_without, x_without, region))
     return metrics
 
 
