@@ -13,13 +13,7 @@ TINY = TrainConfig(image_size=32, dim=4, n_res=1, mlp_dim=8, mask_dim=4, d_dim=4
                    faces=12, batch_size=2, g_every=2, profile="test")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one thread (two OpenMP threads spin for seconds on a loaded 2-core box)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
