@@ -169,8 +169,8 @@ def train_stargan_mapping(
             opt_f.zero_grad(set_to_none=True)
             loss.backward()
             opt_f.step()
-            terms |= {f"{g}_d": float(d_loss), f"{g}_adv": float(adv), f"{g}_sty": float(sty),
-                      f"{g}_ds": float(ds)}  # fmt: skip
+            values = {"d": d_loss, "adv": adv, "sty": sty, "ds": ds}
+            terms |= {f"{g}_{name}": float(v.detach()) for name, v in values.items()}
         history.append(terms)
     mapping.eval()
     disc.requires_grad_(False)
