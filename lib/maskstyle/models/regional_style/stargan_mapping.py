@@ -122,7 +122,8 @@ def train_stargan_mapping(
     progress: bool = True,
 ) -> list[dict[str, float]]:
     """Fit ``mapping`` through the frozen ``model`` (a :class:`RegionalStyleNet`) with
-    StarGAN v2's losses (module docstring); returns per-step losses per group."""
+    StarGAN v2's losses (module docstring); returns per-step losses per group. ``model`` is
+    left in eval mode with ``requires_grad`` off."""
     from tqdm.auto import trange
 
     from maskstyle.gan.losses import discriminator_loss, generator_loss
