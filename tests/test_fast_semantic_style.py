@@ -91,6 +91,24 @@ def test_decoder_loss_is_eq6(encoder3):
         decoder_loss(VGGDecoder("relu2_1"), encoder, torch.rand(1, 128, 4, 4))
 
 
+def test_decoder_pixel_term_on_the_plain_features(encoder3):
+    """The optional pixel term: MSE of the first n decoded images against their images
+    (a brute-force sum over pixels), added with its weight; other features feature-only."""
+    decoder = VGGDecoder("relu3_1")
+    feats = torch.rand(3, 256, 3, 3)
+    images = torch.rand(2, 3, 12, 12)
+    plain = decoder_loss(decoder, encoder3, feats, tv_weight=0.5)
+    losses = decoder_loss(decoder, encoder3, feats, tv_weight=0.5, images=images, pixel_weight=2.0)
+    decoded = decoder(feats)[:2]
+    brute = sum(float((decoded[i, c, y, x] - images[i, c, y, x]) ** 2)
+                for i in range(2) for c in range(3) for y in range(12) for x in range(12)) / (
+        2 * 3 * 12 * 12)  # fmt: skip
+    assert float(losses["pixel"]) == pytest.approx(brute, rel=1e-5)
+    torch.testing.assert_close(losses["total"], plain["total"] + 2.0 * losses["pixel"])
+    with pytest.raises(ValueError, match="pixel_weight > 0 needs images"):
+        decoder_loss(decoder, encoder3, feats, pixel_weight=1.0)
+
+
 def test_train_decoder_checkpoints_and_loads(encoder3, tmp_path):
     encoder = encoder3
 

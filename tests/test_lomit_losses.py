@@ -10,13 +10,7 @@ from maskstyle.models.lomit.model import LOMIT, LOMITConfig
 TINY = dict(image_size=16, dim=4, n_res=1, mlp_dim=8, mask_dim=4, mask_layers=2)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one thread (two OpenMP threads spin for seconds on a loaded 2-core box)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def r1_loop(mask, content, reduction):

@@ -13,13 +13,7 @@ TINY = TrainConfig(image_size=32, dim=4, n_res=1, mlp_dim=8, mask_dim=4, d_dim=4
                    faces=12, batch_size=2, g_every=2, profile="test")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one thread (two OpenMP threads spin for seconds on a loaded 2-core box)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +139,19 @@ def test_metrics_by_hand_and_on_a_model(faces):
     assert 0 <= metrics["translation_accuracy"] <= 1 and 0 <= metrics["mask_iou"] <= 1
     assert metrics["background_l1"] > 0
 
+
+
+def test_plain_background_is_one_grey_behind_every_face():
+    from maskstyle.models.lomit.data import BACKGROUNDS, FaceWorldDomains
+
+    plain = FaceWorldDomains(4, 32, seed=3, background="plain")
+    corners = plain.images[:, :, 0, 0]  # the top-left pixel is background in every face
+    grey = torch.tensor(BACKGROUNDS["plain"]["colour_a"])
+    assert torch.allclose(corners, grey.expand_as(corners), atol=0.08)
+    assert plain.provenance["background"] == "plain"
+    random = FaceWorldDomains(4, 32, seed=3)
+    assert "background" not in random.provenance
+    assert (random.labels == plain.labels).all()  # same faces, same attributes
+    assert (random.images[:, :, 0, 0] - corners).abs().max() > 0.05
+    with pytest.raises(ValueError, match="background must be one of"):
+        FaceWorldDomains(4, 32, background="white")

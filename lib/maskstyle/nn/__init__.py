@@ -39,6 +39,7 @@ _EXPORTS = {
     "SPADE": ".spade",
     "SPADEModulation": ".spade",
     "CLADE": ".spade",
+    "intra_class_positions": ".icpe",
     "param_free_norm": ".spade",
     "SEAN": ".sean",
     "RegionLinear": ".sean",

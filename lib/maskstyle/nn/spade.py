@@ -14,6 +14,20 @@ CLADE (Tan et al. 2021, Eq. 4): the same, but ``gamma`` and ``beta`` are a learn
 per *class* (an embedding lookup broadcast into the class's pixels) instead of convolutions
 over the label map: semantic-adaptive, not spatially adaptive. Implemented as one gather
 with :func:`maskstyle.nn.region_stats.broadcast_regions`.
+
+CLADE-ICPE (Tan et al. 2021, ICPE; ``CLADE(..., icpe=True)``): the class-adaptive scale and
+shift are modulated per pixel by the intra-class positional map ``P`` of
+:func:`maskstyle.nn.icpe.intra_class_positions` through two zero-initialised 1x1 convs
+``2 -> 1`` (official ``ClassAffine(add_dist=True)``):
+
+    scale(i) = (1 + gamma_{m(i)}) (1 + w_gamma . P(i) + b_gamma),
+    shift(i) = beta_{m(i)} (1 + w_beta . P(i) + b_beta).
+
+**Our reading:** the official code multiplies its class weight (initialised U(0, 1), no
+``1 +``) by ``1 + conv(P)``; we keep the ``1 + gamma`` form of the rest of this module and
+modulate that whole scale, so a fresh layer is exactly CLADE. ``P`` is computed from the
+label map at the activation's size (the official code precomputes it at full resolution
+and resizes it, nearest).
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from maskstyle.nn.icpe import intra_class_positions
 from maskstyle.nn.masks import check_label_map, one_hot_labels, resize_labels
 from maskstyle.nn.region_stats import broadcast_regions, check_feature_map
 
@@ -90,22 +105,37 @@ class SPADE(nn.Module):
 
 class CLADE(nn.Module):
     """CLADE (Tan et al. 2021, Eq. 4): ``norm(x) * (1 + gamma[m]) + beta[m]`` with one learned
-    ``gamma``/``beta`` vector per class, broadcast into the class's pixels."""
+    ``gamma``/``beta`` vector per class, broadcast into the class's pixels; ``icpe=True``
+    adds CLADE-ICPE's intra-class positional modulation (module docstring)."""
 
-    def __init__(self, channels: int, num_classes: int, norm: str = "instance") -> None:
+    def __init__(
+        self, channels: int, num_classes: int, norm: str = "instance", icpe: bool = False
+    ) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.norm = param_free_norm(norm, channels)
         self.gamma = nn.Parameter(torch.zeros(num_classes, channels))
         self.beta = nn.Parameter(torch.zeros(num_classes, channels))
+        self.icpe_gamma = self.icpe_beta = None
+        if icpe:
+            self.icpe_gamma, self.icpe_beta = nn.Conv2d(2, 1, 1), nn.Conv2d(2, 1, 1)
+            for conv in (self.icpe_gamma, self.icpe_beta):
+                nn.init.zeros_(conv.weight)
+                nn.init.zeros_(conv.bias)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor, *_: object) -> torch.Tensor:
         labels = labels_at(x, labels, self.num_classes)
         b = x.shape[0]
         gamma = broadcast_regions(self.gamma.expand(b, -1, -1), labels)
         beta = broadcast_regions(self.beta.expand(b, -1, -1), labels)
+        scale = 1 + gamma
+        if self.icpe_gamma is not None:
+            pos = intra_class_positions(labels, self.num_classes).to(x.dtype)
+            # ICPE: class-adaptive scale and shift modulated by the intra-class position
+            scale = scale * (1 + self.icpe_gamma(pos))
+            beta = beta * (1 + self.icpe_beta(pos))
         # Eq. 4 (CLADE): x_hat * (1 + gamma_{m(i)}) + beta_{m(i)}
-        return self.norm(x) * (1 + gamma) + beta
+        return self.norm(x) * scale + beta
 
 
 __all__ = ["CLADE", "NORM_KINDS", "SPADE", "SPADEModulation", "labels_at", "param_free_norm"]

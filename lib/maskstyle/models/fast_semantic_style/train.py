@@ -58,6 +58,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--channels-last", action="store_true")
     parser.add_argument(
+        "--pixel-weight",
+        type=float,
+        default=0.0,
+        help="weight of a pixel MSE on the plain content/style features (0: Eq. 6 only)",
+    )
+    parser.add_argument(
         "--lr-drop-fraction",
         type=float,
         default=0.0,
@@ -126,6 +132,7 @@ def main(argv: list[str] | None = None) -> dict:
         settings=settings,
         fresh=args.fresh,
         lr_drop_at=round(args.lr_drop_fraction * args.steps),
+        pixel_weight=args.pixel_weight,
     )
     frame = history.to_frame()
     summary = {
@@ -133,7 +140,8 @@ def main(argv: list[str] | None = None) -> dict:
         "steps": args.steps,
         "size": args.size,
         "batch_size": args.batch_size,
-        "last": {k: float(frame[k].iloc[-1]) for k in ("feature", "tv", "total") if k in frame},
+        "last": {k: float(frame[k].iloc[-1]) for k in ("feature", "tv", "pixel", "total")
+                 if k in frame},  # fmt: skip
         "data": description,
         "settings": settings,
         "encoder": encoder.provenance,

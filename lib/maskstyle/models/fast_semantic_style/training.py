@@ -25,8 +25,15 @@ with style ``i`` only (``3B`` features per batch instead of ``2B + B^2``), so a 
 the random encoder's features have an RMS of about 0.1, and scaling them to 1 lets the
 default-initialised decoder start at the right magnitude); ``channels_last`` runs both
 networks in the channels-last layout (about 1.4x faster convolutions on this CPU).
-:func:`decoder_psnr` measures what the decoder is for: the PSNR of ``g(f(x))`` against
-``x`` on held-out images.
+``pixel_weight > 0`` adds ``pixel_weight * MSE(g(f(x)), x)`` on the plain content and style
+features, whose images are known (Li et al. 2017's universal-style decoders train with such a
+term; the paper's Eq. 6 has none): with a *random-weight* VGG19, Eq. 6 alone leaves colours
+loose where the features are weak in them - at relu4_1 the pixel term took the held-out PSNR
+from 15.0 dB (1000 steps) to 17.1 dB (600 steps), and at relu3_1 it kept more of the small
+regions' colours (probes in the series' ``cpu.yaml``; notebook 05 measures the colours).
+
+:func:`decoder_psnr` measures what the decoder is for: the PSNR of ``g(f(x))`` against ``x``
+on held-out images.
 """
 
 from __future__ import annotations
@@ -61,8 +68,15 @@ def decoder_loss(
     encoder: VGG19Features,
     features: torch.Tensor,
     tv_weight: float = 1e-6,
+    images: torch.Tensor | None = None,
+    pixel_weight: float = 0.0,
 ) -> dict[str, torch.Tensor]:
-    """Eq. 6 on a batch of features: ``{"feature", "tv", "total"}`` (differentiable)."""
+    """Eq. 6 on a batch of features: ``{"feature", "tv", "total"}`` (differentiable).
+
+    With ``pixel_weight > 0`` and ``images`` (the images of the *first* ``len(images)``
+    features, i.e. the plain content and style features of :func:`mixed_features`) the total
+    adds ``pixel_weight * MSE(g(f(x)), x)`` as ``"pixel"`` (not in the paper; see the module
+    docstring)."""
     if decoder.layer not in encoder.layers:
         raise ValueError(
             f"the encoder must return {decoder.layer!r} (the decoder's layer); it returns "
@@ -77,7 +91,17 @@ def decoder_loss(
         encoder.check_range = check_range
     feature = F.mse_loss(again, features)
     tv = total_variation(image)
-    return {"feature": feature, "tv": tv, "total": feature + tv_weight * tv}
+    losses = {"feature": feature, "tv": tv, "total": feature + tv_weight * tv}
+    if pixel_weight > 0:
+        if images is None or images.shape[0] > image.shape[0]:
+            raise ValueError(
+                "pixel_weight > 0 needs images [n, 3, H, W] for the first n features "
+                f"(got {None if images is None else tuple(images.shape)} for "
+                f"{image.shape[0]} features)"
+            )
+        losses["pixel"] = F.mse_loss(image[: images.shape[0]], images)
+        losses["total"] = losses["total"] + pixel_weight * losses["pixel"]
+    return losses
 
 
 def mixed_features(
@@ -148,6 +172,7 @@ def train_decoder(
     settings: Mapping | None = None,
     fresh: bool = False,
     lr_drop_at: int = 0,
+    pixel_weight: float = 0.0,
 ) -> LossHistory:
     """Train ``decoder`` by Eq. 6 on mixed features (see the module docstring).
 
@@ -158,6 +183,8 @@ def train_decoder(
     ``pairs``, ``normalise_input`` and ``channels_last``: see the module docstring.
     ``lr_drop_at > 0`` multiplies the learning rate by 0.1 from that step on (the usual
     last-stretch decay: Adam's step noise, not the model, limits the loss there).
+    ``pixel_weight > 0`` adds the pixel term of :func:`decoder_loss` on the plain content and
+    style features (module docstring: why a random-weight encoder needs it).
     """
     optimizer = torch.optim.Adam(decoder.parameters(), lr=lr)
     schedulers = {}
@@ -184,7 +211,8 @@ def train_decoder(
             decoder.input_scale.fill_(1.0 / float(features.square().mean().sqrt().clamp_min(1e-8)))
         if channels_last:
             features = features.contiguous(memory_format=torch.channels_last)
-        losses = decoder_loss(decoder, encoder, features, tv_weight)
+        images = torch.cat([batch["content"], batch["style"]]) if pixel_weight > 0 else None
+        losses = decoder_loss(decoder, encoder, features, tv_weight, images, pixel_weight)
         optimizer.zero_grad()
         losses["total"].backward()
         optimizer.step()
@@ -203,6 +231,7 @@ def train_decoder(
         "pairs": pairs,
         "normalise_input": normalise_input,
         "lr_drop_at": lr_drop_at,
+        "pixel_weight": pixel_weight,
     }
     trainer = Trainer(
         models={"decoder": decoder},

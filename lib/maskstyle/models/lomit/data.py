@@ -120,6 +120,15 @@ def translation_region(
     return torch.from_numpy(region), names
 
 
+BACKGROUNDS: dict[str, dict | None] = {
+    "random": None,  # the face world's own: flat, gradient or texture in random colours
+    "plain": {"kind": "flat", "colour_a": (0.55, 0.55, 0.55), "colour_b": (0.55, 0.55, 0.55)},
+}
+"""Backgrounds of :class:`FaceWorldDomains`. ``"plain"``: one flat grey behind every face, so
+the largest difference between two faces is their attributes, not their backdrops (the face
+world's random saturated backgrounds differ far more than CelebA's)."""
+
+
 class FaceWorldDomains(Dataset):
     """``n`` face-world faces (black, blond or brown hair) at ``size`` px, rendered once.
 
@@ -129,7 +138,8 @@ class FaceWorldDomains(Dataset):
     """
 
     def __init__(self, n: int, size: int = 64, seed: int = 0,
-                 attributes: Sequence[str] = ATTRIBUTES, progress: bool = False) -> None:
+                 attributes: Sequence[str] = ATTRIBUTES, progress: bool = False,
+                 background: str = "random") -> None:  # fmt: skip
         from tqdm.auto import tqdm
 
         from maskstyle.data.synth.dataset import item_seed
@@ -138,7 +148,10 @@ class FaceWorldDomains(Dataset):
 
         if not isinstance(n, int) or n < 2:
             raise ValueError(f"n must be an int >= 2 (pairs need two faces), got {n!r}")
+        if background not in BACKGROUNDS:
+            raise ValueError(f"background must be one of {sorted(BACKGROUNDS)}, got {background!r}")
         self.n, self.size, self.seed, self.attributes = n, size, seed, tuple(attributes)
+        self.background = background
         images, labels, self.params = [], [], []
         j = 0
         bar = tqdm(total=n, desc="rendering faces", disable=not progress)
@@ -147,6 +160,8 @@ class FaceWorldDomains(Dataset):
             j += 1
             if p.hair.style == "bald" or p.hair.colour not in HAIR_KEPT:
                 continue
+            if BACKGROUNDS[background] is not None:
+                p = p.replace(background=BACKGROUNDS[background])
             sample = render(p, size)
             images.append(sample["image"])
             labels.append(labels_from_attrs(sample["attrs"], self.attributes))
@@ -162,7 +177,9 @@ class FaceWorldDomains(Dataset):
                  else list(self.attributes))  # fmt: skip
         return {"dataset": "face_world", "synthetic": True, "seed": self.seed,
                 "size": self.size, "n": self.n, "attributes": names,
-                "hair": "black/blond/brown only"}  # fmt: skip
+                "hair": "black/blond/brown only",
+                **({} if self.background == "random"
+                   else {"background": self.background})}  # fmt: skip
 
     def __len__(self) -> int:
         return self.n

@@ -60,6 +60,7 @@ class TrainConfig:
     use_masks: bool = True  # False: the global AdaIN (MUNIT-style) baseline
     attention: bool = True  # False: ablation without the co-segmentation gate
     faces: int = 2000  # face-world faces rendered for training (ignored with data_root)
+    background: str = "random"  # face-world backgrounds: "random" or "plain" (data.BACKGROUNDS)
     data_root: str | None = None  # CelebA folder (paper profile); None: the face world
     batch_size: int = 8  # appendix 7.2
     lr: float = LEARNING_RATE  # appendix 7.2
@@ -119,7 +120,8 @@ def build_data(config: TrainConfig, split: str = "train", progress: bool = False
     if config.data_root is not None:
         return CelebADomains(config.data_root, split=split, size=config.image_size)
     seed = config.seed if split == "train" else config.seed + 10_000
-    return FaceWorldDomains(n or config.faces, config.image_size, seed, progress=progress)
+    return FaceWorldDomains(n or config.faces, config.image_size, seed, progress=progress,
+                            background=config.background)  # fmt: skip
 
 
 class LOMITStep:

@@ -1,5 +1,6 @@
-"""Baselines in the same code base: SPADE and CLADE (global VAE style code), and a
-pix2pixHD-style generator with an instance-wise pooling encoder.
+"""Baselines in the same code base: SPADE, CLADE and CLADE-ICPE (global VAE style code), and
+a pix2pixHD-style generator with an instance-wise pooling encoder. The GroupDNet-style
+grouped encoder is :mod:`maskstyle.models.regional_style.groupdnet`.
 
 - **SPADE** (Park et al. 2019) in VAE mode: a convolutional image encoder (3x3 stride-2
   convs, instance norm, LeakyReLU, then ``mu``/``log var`` heads of size ``z_dim``) gives a
@@ -7,7 +8,9 @@ pix2pixHD-style generator with an instance-wise pooling encoder.
   starts from ``z`` through a linear layer. KL weight 0.05 (SPADE). Multi-modal synthesis
   samples ``z ~ N(0, I)``: it changes the whole face, hence SPADE's high mOCD (Table 4).
 - **CLADE** (Tan et al. 2021): the same with class-adaptive normalisation (``norm="clade"``).
-  CLADE-ICPE's intra-class positional encoding is not implemented.
+- **CLADE-ICPE** (Tan et al. 2021): CLADE whose class-adaptive scale and shift are modulated
+  by the intra-class positional encoding (``norm="clade_icpe"``; :mod:`maskstyle.nn.icpe`,
+  :class:`maskstyle.nn.spade.CLADE` with ``icpe=True``).
 - **pix2pixHD** (Wang et al. 2018): an encoder-decoder gives a ``feat_dim``-channel (3 in
   pix2pixHD) feature map, average-pooled per region (instance-wise pooling,
   :func:`maskstyle.nn.region_average_pool`) and broadcast back; the generator sees
@@ -32,6 +35,8 @@ from maskstyle.nn.region_pool import region_average_pool
 from maskstyle.nn.region_stats import broadcast_regions
 
 KL_WEIGHT = 0.05
+GLOBAL_NORMS = ("spade", "clade", "clade_icpe")
+"""The generators' norms whose baselines encode one global VAE style code."""
 
 
 class ConvEncoder(nn.Module):
@@ -60,7 +65,8 @@ class ConvEncoder(nn.Module):
 
 
 class SPADEBaseline(nn.Module):
-    """SPADE (``norm="spade"``) or CLADE (``norm="clade"``) with a VAE style encoder."""
+    """SPADE (``norm="spade"``), CLADE (``"clade"``) or CLADE-ICPE (``"clade_icpe"``) with a
+    VAE style encoder."""
 
     def __init__(
         self,
@@ -74,8 +80,8 @@ class SPADEBaseline(nn.Module):
         hidden: int = 128,
     ) -> None:
         super().__init__()
-        if norm not in ("spade", "clade"):
-            raise ValueError(f"norm must be 'spade' or 'clade', got {norm!r}")
+        if norm not in GLOBAL_NORMS:
+            raise ValueError(f"norm must be one of {GLOBAL_NORMS}, got {norm!r}")
         self.num_classes, self.z_dim = num_classes, z_dim
         self.encoder = ConvEncoder(image_size, ndf, z_dim)
         self.generator = RegionalGenerator(
@@ -99,7 +105,7 @@ class SPADEBaseline(nn.Module):
 
     def sample(self, images: torch.Tensor, labels: torch.Tensor, n: int, group: str = "skin"):
         """``[B, n, 3, H, W]``: ``n`` random global styles per label map (``group`` is
-        ignored: SPADE/CLADE cannot restyle one region)."""
+        ignored: SPADE/CLADE/CLADE-ICPE cannot restyle one region)."""
         b = labels.shape[0]
         z = torch.randn(b * n, self.z_dim, device=labels.device)
         out = self.generator(labels.repeat_interleave(n, 0), z)
@@ -171,4 +177,4 @@ class Pix2PixHDBaseline(nn.Module):
         return self.decode(target_labels, swap_regions(s_t, s_r, regions))
 
 
-__all__ = ["KL_WEIGHT", "ConvEncoder", "Pix2PixHDBaseline", "SPADEBaseline"]
+__all__ = ["GLOBAL_NORMS", "KL_WEIGHT", "ConvEncoder", "Pix2PixHDBaseline", "SPADEBaseline"]

@@ -1,11 +1,13 @@
 """Evaluation of the regional style models through one interface (the notebooks' tables).
 
 - :func:`reconstruct`: any method's reconstruction (Table 1's task).
-- :func:`transfer`: regional style transfer of a region group (Tables 2-3); SPADE/CLADE
-  cannot transfer a region and raise.
+- :func:`transfer`: regional style transfer of a region group (Tables 2-3); SPADE/CLADE/
+  CLADE-ICPE cannot transfer a region and raise.
 - :func:`regional_samples`: ``n`` random styles of one region group per label map
-  (Table 4): ours draws the group's rows from the mapping network (Eq. 3) or the CNF and
-  passes them through MRSA like a reference; SPADE/CLADE draw a global ``z``.
+  (Tables 4-5): ours draws the group's rows from a mapping network (Eq. 3; ours, or
+  StarGAN v2's for Table 5) or the CNF and passes them through MRSA like a reference;
+  SPADE/CLADE/CLADE-ICPE draw a global ``z``; GroupDNet draws the group's codes from its
+  VAE prior.
 - :func:`reconstruction_table`, :func:`diversity_row`, :func:`harmony_row`: the numbers.
 - :func:`style_code_timing`: seconds per style code, mapping network vs CNF (Sec. 4.7).
 """
@@ -17,13 +19,14 @@ from torch import nn
 
 from maskstyle.models.regional_style.baselines import Pix2PixHDBaseline, SPADEBaseline
 from maskstyle.models.regional_style.data import group_mask, group_regions
+from maskstyle.models.regional_style.groupdnet import GroupDNetBaseline
 from maskstyle.models.regional_style.model import RegionalStyleNet
 
 
 @torch.no_grad()
 def reconstruct(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """The model's reconstruction of ``images`` in [0, 1] (the mean code for VAEs)."""
-    if isinstance(model, SPADEBaseline | Pix2PixHDBaseline):
+    if isinstance(model, SPADEBaseline | Pix2PixHDBaseline | GroupDNetBaseline):
         return model.reconstruct(images, labels)
     return model(images, labels)
 
@@ -41,8 +44,8 @@ def transfer(
     the reference."""
     if isinstance(model, SPADEBaseline):
         raise ValueError(
-            "SPADE/CLADE encode one global style and cannot transfer a region (the paper "
-            "leaves SPADE out of Tables 2-3 for this reason)"
+            "SPADE/CLADE/CLADE-ICPE encode one global style and cannot transfer a region (the "
+            "paper leaves SPADE out of Tables 2-3 for this reason)"
         )
     k = model.config.num_classes if isinstance(model, RegionalStyleNet) else model.num_classes
     regions = group_regions(group, k)
@@ -61,7 +64,7 @@ def regional_samples(
 ) -> torch.Tensor:
     """``[B, n, 3, H, W]``: ``n`` random styles of ``group`` per image; ``cnf`` must model
     the group's rows flattened (``len(group) * style_dim`` dimensions)."""
-    if isinstance(model, SPADEBaseline):
+    if isinstance(model, SPADEBaseline | GroupDNetBaseline):
         return model.sample(images, labels, n, group)
     if not isinstance(model, RegionalStyleNet):
         raise ValueError(f"{type(model).__name__} has no random-style sampler")

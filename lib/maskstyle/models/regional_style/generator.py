@@ -1,5 +1,5 @@
-"""Label-map-conditioned generators: SEAN's (the paper's decoder, Section 3.3), SPADE's and
-CLADE's (baselines), all from one residual up-sampling trunk.
+"""Label-map-conditioned generators: SEAN's (the paper's decoder, Section 3.3), SPADE's,
+CLADE's and CLADE-ICPE's (baselines), all from one residual up-sampling trunk.
 
 SPADE/SEAN trunk (official ``SPADEGenerator``): the label map downsampled to
 ``image_size / 2^num_up`` goes through a 3x3 conv to ``16 ngf`` channels (SEAN), or a global
@@ -22,7 +22,7 @@ from maskstyle.nn.masks import resize_labels
 from maskstyle.nn.sean import SEAN
 from maskstyle.nn.spade import CLADE, SPADE
 
-NORMS = ("sean", "spade", "clade")
+NORMS = ("sean", "spade", "clade", "clade_icpe")
 
 
 def _sn(module: nn.Module, spectral: bool) -> nn.Module:
@@ -54,8 +54,8 @@ class RegionalGenerator(nn.Module):
     """``forward(labels, style)`` -> images ``[B, 3, image_size, image_size]`` in [-1, 1].
 
     ``norm="sean"``: ``style`` is the style matrix ``[B, num_classes, style_dim]``.
-    ``norm="spade"``/``"clade"``: ``style`` is a global code ``[B, z_dim]`` (VAE mode) or
-    ``None`` (the trunk starts from the label map, as SEAN does).
+    ``norm="spade"``/``"clade"``/``"clade_icpe"``: ``style`` is a global code ``[B, z_dim]``
+    (VAE mode) or ``None`` (the trunk starts from the label map, as SEAN does).
     """
 
     def __init__(
@@ -85,8 +85,8 @@ class RegionalGenerator(nn.Module):
             def build(channels: int) -> nn.Module:
                 if kind == "sean":
                     return SEAN(channels, num_classes, style_dim, hidden, noise=noise)
-                if kind == "clade":
-                    return CLADE(channels, num_classes)
+                if kind in ("clade", "clade_icpe"):
+                    return CLADE(channels, num_classes, icpe=kind == "clade_icpe")
                 return SPADE(channels, num_classes, hidden)
 
             return build

@@ -179,6 +179,34 @@ def fit_style_models(
             "cnf_history": cnf_history}  # fmt: skip
 
 
+def fit_stargan_mapping(
+    model,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    steps: int,
+    hidden: int = 128,
+    batch_size: int = 4,
+    ndf: int = 16,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Table 5's StarGAN-v2-style mapping (shared trunk, a head per group) fitted through the
+    frozen ``model`` with StarGAN v2's losses on the training faces; ``{"mapping",
+    "history"}``. ``z_dim`` 16 (StarGAN v2), three shared and two head layers (the notebooks'
+    small widths)."""
+    from maskstyle.models.regional_style.stargan_mapping import (
+        StarGANv2Mapping,
+        train_stargan_mapping,
+    )
+
+    torch.manual_seed(seed)
+    mapping = StarGANv2Mapping(model.config.style_dim, z_dim=16, hidden=hidden, shared_layers=3,
+                               head_layers=2)  # fmt: skip
+    history = train_stargan_mapping(mapping, model, images, labels, steps, batch_size, ndf=ndf,
+                                    progress=progress)  # fmt: skip
+    return {"mapping": mapping.eval(), "history": history}
+
+
 def save_style_models(fitted: dict[str, Any], path: str | os.PathLike) -> Path:
     """Write the mapping networks and CNFs of :func:`fit_style_models` (state dicts + sizes)."""
     mapping, cnfs = fitted["mapping"], fitted["cnf"]
@@ -278,6 +306,7 @@ __all__ = [
     "face_batch",
     "fine_tune_grid",
     "fit_harmony_classifier",
+    "fit_stargan_mapping",
     "fit_style_models",
     "label_picture",
     "load_methods",

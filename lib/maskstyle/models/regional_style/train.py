@@ -6,9 +6,10 @@ Encoder-decoder (all methods): supervised reconstruction with ``x_r = x_s``; hin
 two-scale PatchGAN discriminator that sees ``[one_hot(m), image]`` (SPADE/SEAN), GAN
 feature matching (weight 10) and VGG19 perceptual loss (weight 10) from
 :mod:`maskstyle.gan`; TTUR Adam lr 1e-4 (G) / 4e-4 (D), betas (0.5, 0.999); spectral norm on
-the encoder and D. SPADE/CLADE add the VAE's KL term (0.05). ``l1`` adds an L1
-reconstruction term - 0 in the paper; **our reading:** with a random-init VGG19 (no ImageNet
-weights here) the perceptual loss alone is a weak signal, so the cpu profile may set it.
+the encoder and D. SPADE/CLADE/CLADE-ICPE and GroupDNet add the VAE's KL term (0.05).
+``l1`` adds an L1 reconstruction term - 0 in the paper; **our reading:** with a random-init
+VGG19 (no ImageNet weights here) the perceptual loss alone is a weak signal, so the cpu
+profile may set it. Methods: :data:`METHODS` (``clade_icpe`` and ``groupdnet`` included).
 
 Command line (the notebooks launch it with ``workbook.launch_training``)::
 
@@ -35,14 +36,16 @@ from torch.utils.data import DataLoader, Dataset
 
 from maskstyle.data.labels import NUM_CLASSES
 from maskstyle.models.regional_style.baselines import (
+    GLOBAL_NORMS,
     KL_WEIGHT,
     Pix2PixHDBaseline,
     SPADEBaseline,
 )
+from maskstyle.models.regional_style.groupdnet import GroupDNetBaseline
 from maskstyle.models.regional_style.model import VARIANTS, RegionalStyleConfig, RegionalStyleNet
 from maskstyle.train.settings import read_run_summary
 
-METHODS = (*VARIANTS, "spade", "clade", "pix2pixhd")
+METHODS = (*VARIANTS, *GLOBAL_NORMS, "pix2pixhd", "groupdnet")
 LR_G, LR_D, BETAS = 1e-4, 4e-4, (0.5, 0.999)
 LR_MAPPING = 2e-4
 FM_WEIGHT, VGG_WEIGHT = 10.0, 10.0
@@ -86,10 +89,12 @@ def build_model(
             hidden=hidden,
         )  # fmt: skip
         return RegionalStyleNet(config)
-    if method in ("spade", "clade"):
+    if method in GLOBAL_NORMS:
         return SPADEBaseline(method, num_classes, image_size, ngf, num_up, z_dim, ngf, hidden)
     if method == "pix2pixhd":
         return Pix2PixHDBaseline(num_classes, ngf)
+    if method == "groupdnet":
+        return GroupDNetBaseline(num_classes, image_size, ngf, num_up, z_dim, encoder_ngf, hidden)
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
