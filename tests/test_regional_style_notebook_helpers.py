@@ -17,14 +17,6 @@ from maskstyle.models.regional_style.notebook import (
 from maskstyle.models.regional_style.train import parse_args
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _model():
     torch.manual_seed(0)
     return RegionalStyleNet(image_size=32, style_dim=4, encoder_ngf=4, generator_ngf=4,

@@ -14,14 +14,6 @@ KW = dict(image_size=32, style_dim=4, ngf=4, encoder_ngf=4, num_up=2, hidden=4, 
 TWO = {"a": ("skin",), "b": ("hair",)}  # two one-region groups: heads of the same shape
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _faces(n=6, size=32):
     from maskstyle.models.regional_style.train import FaceWorldStyleSet
 

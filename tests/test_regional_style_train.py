@@ -17,14 +17,6 @@ from maskstyle.models.regional_style.train import (
 from maskstyle.nn import region_average_pool
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _batch(b=2, size=16, k=19, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.rand(b, 3, size, size, generator=g), torch.randint(
