@@ -34,6 +34,10 @@ def test_json_has_both_ratios_and_ceilings(capsys):
                                                 "relu5_1"]  # fmt: skip
     assert record["published_content_layers"] == ["relu4_2"]
     assert record["ours_s"] > 0 and record["ceiling_same_layer"] > 0
+    # ours is timed before Gatys (--repeats 1) and once per interleaved round (1): the
+    # ratio uses the median of all its runs
+    runs = sorted(record["ours_runs_s"])
+    assert len(runs) == 2 and record["ours_s"] == runs[len(runs) // 2]
     assert record["ratio_published_layers"] == pytest.approx(
         record["gatys_published_layers_s"] / record["ours_s"]
     )
