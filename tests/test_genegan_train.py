@@ -101,3 +101,40 @@ def test_evaluate_identity_editor():
     assert m["removal_region_psnr"] == pytest.approx(m["input_region_psnr"])
     assert math.isinf(m["background_psnr"]) and m["removal_success"] == 0.0
     assert m["transplant_success"] == 1.0
+
+
+class _Split(torch.nn.Module):
+    """A stub autoencoder: the image is the background code, the object code a gain on it
+    (``Dec(A, u) = A * u``, so ``Dec(A, 0)`` is black); ``blur_away=True`` decodes every
+    image to a flat grey, as a blurred autoencoder that has lost the attribute."""
+
+    def __init__(self, blur_away: bool = False) -> None:
+        super().__init__()
+        self.blur_away = blur_away
+
+    def encode(self, x):
+        return x, torch.ones_like(x[:, :1])
+
+    def decode(self, background, obj):
+        out = background * obj
+        return torch.full_like(out, 0.5) if self.blur_away else out
+
+
+class _Bright(torch.nn.Module):
+    """Calls an image "with" when it is neither black nor flat grey."""
+
+    def probability(self, x):
+        return ((x.mean((1, 2, 3)) > 0.05) & (x.std((1, 2, 3)) > 0.01)).float()
+
+
+def test_reconstruction_detection_controls_removal_success():
+    test = counterfactual_set("Eyeglasses", n=3, size=32, seed=0)
+    sharp = evaluate_edits(_Split(), _Bright(), test)
+    # the reconstruction keeps the attribute, the removal (black) loses it
+    assert sharp["reconstruction_detection"] == 1.0
+    assert sharp["removal_success"] == 1.0 and sharp["removal_success_detected"] == 1.0
+    blurred = evaluate_edits(_Split(blur_away=True), _Bright(), test)
+    # every "removal" succeeds, but so would any reconstruction: the control says so
+    assert blurred["removal_success"] == 1.0
+    assert blurred["reconstruction_detection"] == 0.0
+    assert math.isnan(blurred["removal_success_detected"])

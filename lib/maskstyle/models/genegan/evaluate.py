@@ -18,6 +18,12 @@ only inside ``region``):
 - ``reconstruction_psnr`` - ``Dec(Enc(x))`` against ``x`` (GeneGAN only).
 - ``ceiling_region_psnr`` - ``Dec(Enc(x_without))`` against ``x_without`` inside the region:
   the most a removal can reach through this autoencoder (GeneGAN only).
+- ``reconstruction_detection`` - the fraction of reconstructions ``Dec(Enc(x_with))`` the
+  classifier still calls "with" (GeneGAN only): the control for ``removal_success``. A
+  blurred autoencoder can lose the attribute without any removal (the classifier is trained
+  on sharp faces), and then every removal counts as a success; ``removal_success`` means
+  something only as far as this is high. ``removal_success_detected`` is the removal success
+  on the pairs whose reconstruction the classifier calls "with" (NaN when there are none).
 
 PSNR/SSIM inside/outside a region: :func:`maskstyle.metrics.masked.masked_psnr`.
 """
@@ -82,6 +88,11 @@ def evaluate_edits(model, classifier, test: dict[str, torch.Tensor],
         # The ceiling of removal_region_psnr: the autoencoder's own blur inside the region,
         # measured on the faces a perfect removal would have to produce.
         metrics["ceiling_region_psnr"] = float(masked_psnr(rec_without, x_without, region))
+        detected = classifier.probability(rec) >= 0.5
+        removed = classifier.probability(out["removal"]) < 0.5
+        metrics["reconstruction_detection"] = float(detected.float().mean())
+        metrics["removal_success_detected"] = (
+            float(removed[detected].float().mean()) if detected.any() else float("nan"))
     return metrics
 
 
