@@ -66,8 +66,9 @@ def evaluate_edits(model, classifier, test: dict[str, torch.Tensor],
     """Every metric of the module docstring, averaged over ``test``'s pairs."""
     out = edit_outputs(model, test, batch_size)
     x_with, x_without, region = test["with"], test["without"], test["region"]
+    removed = classifier.probability(out["removal"]) < 0.5  # [N] bool
     metrics = {
-        "removal_success": float((classifier.probability(out["removal"]) < 0.5).float().mean()),
+        "removal_success": float(removed.float().mean()),
         "transplant_success": float(
             (classifier.probability(out["transplant_other"]) >= 0.5).float().mean()),
         "removal_region_psnr": float(masked_psnr(out["removal"], x_without, region)),
@@ -89,7 +90,6 @@ def evaluate_edits(model, classifier, test: dict[str, torch.Tensor],
         # measured on the faces a perfect removal would have to produce.
         metrics["ceiling_region_psnr"] = float(masked_psnr(rec_without, x_without, region))
         detected = classifier.probability(rec) >= 0.5
-        removed = classifier.probability(out["removal"]) < 0.5
         metrics["reconstruction_detection"] = float(detected.float().mean())
         metrics["removal_success_detected"] = (
             float(removed[detected].float().mean()) if detected.any() else float("nan"))
