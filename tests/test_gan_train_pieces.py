@@ -7,6 +7,7 @@ from maskstyle.gan import (
     AlternatingGANStep,
     PerceptualLoss,
     exponential_schedule,
+    linear_decay_schedule,
     rmsprop,
     ttur_pair,
 )
@@ -141,3 +142,18 @@ def test_alternating_step_with_trainer(tmp_path):
             discriminators=[d],
             n_critic=0,
         )
+
+
+def test_linear_decay_schedule_closed_form():
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=1.0)
+    sched = linear_decay_schedule(opt, start=4, end=8)
+    seen = []
+    for _ in range(10):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    # lr(t) = 1 for t <= 4, (8 - t) / 4 between, 0 from t = 8 on
+    assert seen == pytest.approx([1, 1, 1, 1, 1, 0.75, 0.5, 0.25, 0, 0])
+    with pytest.raises(ValueError, match="start < end"):
+        linear_decay_schedule(opt, start=3, end=3)

@@ -171,3 +171,16 @@ def test_bad_input_errors():
         model.decode(a, u[:, :3])
     with pytest.raises(ValueError, match="equal batches"):
         model.four_children(torch.rand(2, 3, 32, 32), torch.rand(3, 3, 32, 32))
+
+
+@pytest.mark.parametrize("d_norm", ["batch", "none", "spectral", "instance"])
+def test_discriminator_norms(d_norm):
+    model = GeneGAN(32, width=0.125, d_norm=d_norm)
+    kinds = {type(m).__name__ for m in model.d_with.modules()}
+    assert ("BatchNorm2d" in kinds) == (d_norm == "batch")
+    assert ("InstanceNorm2d" in kinds) == (d_norm == "instance")
+    spectral = any(hasattr(m, "parametrizations") for m in model.d_without.modules())
+    assert spectral == (d_norm == "spectral")
+    assert model.d_with(torch.rand(2, 3, 32, 32)).shape == (2, 1)
+    with pytest.raises(ValueError, match="discriminator norm must be one of"):
+        GeneGAN(32, width=0.125, d_norm="layer")

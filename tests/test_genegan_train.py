@@ -138,3 +138,16 @@ def test_reconstruction_detection_controls_removal_success():
     assert blurred["removal_success"] == 1.0
     assert blurred["reconstruction_detection"] == 0.0
     assert math.isnan(blurred["removal_success_detected"])
+
+
+def test_linear_schedule_and_unnormalised_critics_resume(tmp_path):
+    settings = dataclasses.replace(TINY, schedule="linear", decay_start=1, decay_end=3,
+                                   d_norm="none")  # fmt: skip
+    straight = train(settings, tmp_path / "a", 4, log_every=1, checkpoint_every=2, eval_every=100)
+    train(settings, tmp_path / "b", 2, log_every=1, checkpoint_every=2, eval_every=100)
+    resumed = train(settings, tmp_path / "b", 4, log_every=1, checkpoint_every=2, eval_every=100)
+    assert straight["final"] == resumed["final"]
+    model = load_trained(tmp_path / "b", which="last")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.d_with.modules())
+    with pytest.raises(ValueError, match="decay_start < decay_end"):
+        dataclasses.replace(TINY, schedule="linear", decay_start=5, decay_end=5)

@@ -11,7 +11,7 @@ One concept per file, in SPADE's layout (``models/networks/{loss,discriminator}.
   wrapper, a StarGAN-style discriminator with source and auxiliary-classifier heads,
   optional spectral norm;
 - :mod:`~maskstyle.gan.optim` - TTUR optimiser pairs, Adam/RMSProp builders, GeneGAN's
-  exponential learning-rate schedule;
+  exponential learning-rate schedule and the pix2pix linear decay;
 - :mod:`~maskstyle.gan.step` - a training step that alternates D and G updates, usable as
   the ``step_fn`` of :class:`maskstyle.train.Trainer` (checkpoints, NaN guard, progress).
 """
@@ -34,6 +34,7 @@ _EXPORTS = {
     "rmsprop": ".optim",
     "ttur_pair": ".optim",
     "exponential_schedule": ".optim",
+    "linear_decay_schedule": ".optim",
     "AlternatingGANStep": ".step",
 }
 

@@ -6,6 +6,7 @@
   optimisers for G and D, D with the larger learning rate (SPADE: ``lr_G = 1e-4``,
   ``lr_D = 4e-4``, betas ``(0, 0.9)``; SEAN's paper: betas ``(0.5, 0.999)``);
 - :func:`exponential_schedule` - GeneGAN's learning rate
+- :func:`linear_decay_schedule` - constant, then linearly to 0 (pix2pix / CycleGAN)
   ``lr(t) = lr_0 * gamma^(t / T)`` (official code: ``5e-5 * 0.8^(t / 10000)``), continuous
   in ``t`` (TensorFlow's ``exponential_decay`` without ``staircase``).
 
@@ -77,4 +78,14 @@ def exponential_schedule(
     return LambdaLR(optimizer, lambda t: gamma ** (t / every))
 
 
-__all__ = ["adam", "exponential_schedule", "rmsprop", "ttur_pair"]
+def linear_decay_schedule(optimizer: torch.optim.Optimizer, start: int, end: int) -> LambdaLR:
+    """``lr(t) = lr_0`` for ``t < start``, then linearly down to 0 at ``t = end`` (and 0
+    after): the schedule of pix2pix / CycleGAN (Isola et al. 2017; Zhu et al. 2017, Sec. 7),
+    which lets an oscillating GAN settle before the run ends.
+    """
+    if not 0 <= start < end:
+        raise ValueError(f"need 0 <= start < end steps for a linear decay, got {start}, {end}")
+    return LambdaLR(optimizer, lambda t: min(1.0, max(0.0, (end - t) / (end - start))))
+
+
+__all__ = ["adam", "exponential_schedule", "linear_decay_schedule", "rmsprop", "ttur_pair"]

@@ -41,20 +41,20 @@ class CyclicGAN(nn.Module):
     ``d_without``."""
 
     def __init__(self, image_size: int = 64, width: float = 1.0, first_bn: bool = True,
-                 seed: int = 0) -> None:  # fmt: skip
+                 seed: int = 0, d_norm: str = "batch") -> None:  # fmt: skip
         super().__init__()
         if image_size < 16 or image_size % 8:
             raise ValueError(f"image_size must be a multiple of 8 and >= 16, got {image_size}")
         self.image_size = image_size
         self.remove_net = _Translator(width, first_bn)
         self.add_net = _Translator(width, first_bn)
-        self.d_with = make_discriminator(image_size, width)
-        self.d_without = make_discriminator(image_size, width)
+        self.d_with = make_discriminator(image_size, width, d_norm)
+        self.d_without = make_discriminator(image_size, width, d_norm)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             _init_dcgan(self)
         self.config = {"image_size": image_size, "width": width, "first_bn": first_bn,
-                       "seed": seed}  # fmt: skip
+                       "seed": seed, "d_norm": d_norm}  # fmt: skip
 
     def generator_parameters(self) -> list[nn.Parameter]:
         return [*self.remove_net.parameters(), *self.add_net.parameters()]

@@ -114,11 +114,24 @@ def _init_dcgan(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def make_discriminator(image_size: int, width: float = 1.0) -> ConvDiscriminator:
-    """GeneGAN's critic: 4x4 stride-2 convs 128/256/512/512 (scaled by ``width``), linear to 1."""
+D_NORMS = ("batch", "none", "spectral", "instance")
+
+
+def make_discriminator(
+    image_size: int, width: float = 1.0, norm: str = "batch"
+) -> ConvDiscriminator:
+    """GeneGAN's critic: 4x4 stride-2 convs 128/256/512/512 (scaled by ``width``), linear to 1.
+
+    ``norm``: ``"batch"`` (the official code: BN from the second conv), ``"none"``,
+    ``"instance"``, or ``"spectral"`` (spectral norm on every weight, no BN; Miyato et al.
+    2018). With BN the real and fake batches are normalised separately (each D call sees one
+    of them), so the critic can judge a batch's statistics rather than each image.
+    """
+    if norm not in D_NORMS:
+        raise ValueError(f"discriminator norm must be one of {D_NORMS}, got {norm!r}")
     return ConvDiscriminator(
         channels=_scaled(DISCRIMINATOR_CHANNELS, width), head="linear", input_size=image_size,
-        norm="batch",
+        norm="none" if norm == "spectral" else norm, spectral=norm == "spectral",
     )  # fmt: skip
 
 
@@ -127,7 +140,8 @@ class GeneGAN(nn.Module):
 
     ``encode(x) -> (background [B, C_bg, s, s], obj [B, C_obj, s, s])`` with ``s = S / 8``
     (at 64 px and width 1: 384 and 128 channels, 8 x 8); ``decode(background, obj) -> x``.
-    ``d_with`` judges object-present images, ``d_without`` object-absent ones.
+    ``d_with`` judges object-present images, ``d_without`` object-absent ones
+    (``d_norm``: see :func:`make_discriminator`).
     """
 
     def __init__(
@@ -137,6 +151,7 @@ class GeneGAN(nn.Module):
         first_bn: bool = True,
         object_fraction: float = OBJECT_FRACTION,
         seed: int = 0,
+        d_norm: str = "batch",
     ) -> None:
         super().__init__()
         if isinstance(image_size, bool) or not isinstance(image_size, int):
@@ -156,15 +171,15 @@ class GeneGAN(nn.Module):
         self.object_channels = int(channels * object_fraction)
         self.background_channels = channels - self.object_channels
         self.decoder = Decoder(channels, width)
-        self.d_with = make_discriminator(image_size, width)
-        self.d_without = make_discriminator(image_size, width)
+        self.d_with = make_discriminator(image_size, width, d_norm)
+        self.d_without = make_discriminator(image_size, width, d_norm)
         generator = torch.random.fork_rng(devices=[])
         with generator:  # seeded init without touching the caller's RNG stream
             torch.manual_seed(seed)
             _init_dcgan(self)
         self.config = {
             "image_size": image_size, "width": width, "first_bn": first_bn,
-            "object_fraction": object_fraction, "seed": seed,
+            "object_fraction": object_fraction, "seed": seed, "d_norm": d_norm,
         }  # fmt: skip
 
     @property

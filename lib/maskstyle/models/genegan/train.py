@@ -59,6 +59,7 @@ class TrainSettings:
     size: int = 64  # Sec. 3: 64 px
     width: float = 1.0  # channel multiplier; 1.0 = the paper's 128/256/512
     first_bn: bool = True  # paper: BN everywhere; official code: no BN on the first conv
+    d_norm: str = "batch"  # critics: batch (official) | none | spectral | instance
     n_train: int = 1000  # face-world faces per set (ignored with data_root)
     data_root: str | None = None  # CelebA root: the paper's data
     batch_size: int = 64  # official code
@@ -66,7 +67,9 @@ class TrainSettings:
     optimizer: str = "rmsprop"  # Sec. 3: RMSProp, momentum 0 (code: decay 0.8)
     lr: float = 5e-5  # Sec. 3
     lr_d: float | None = None  # None: the same as lr (official)
-    schedule: str = "official"  # official: lr * 0.8^(t / 10000); constant
+    schedule: str = "official"  # official: lr * 0.8^(t / 10000); constant; linear (below)
+    decay_start: int = 0  # schedule "linear": lr constant before this step, then linearly
+    decay_end: int = 0  # down to 0 at this step (pix2pix / CycleGAN)
     critic: str = "official"  # official: 100 D steps every 500th step, else 1; or an int
     clip: float = 0.01  # WGAN weight clipping (0: off)
     gp_weight: float = 0.0  # WGAN-GP penalty weight (0: off)
@@ -82,8 +85,13 @@ class TrainSettings:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         if self.optimizer not in ("rmsprop", "adam"):
             raise ValueError(f"optimizer must be 'rmsprop' or 'adam', got {self.optimizer!r}")
-        if self.schedule not in ("official", "constant"):
-            raise ValueError(f"schedule must be 'official' or 'constant', got {self.schedule!r}")
+        if self.schedule not in ("official", "constant", "linear"):
+            raise ValueError(
+                f"schedule must be 'official', 'constant' or 'linear', got {self.schedule!r}")
+        if self.schedule == "linear" and not 0 <= self.decay_start < self.decay_end:
+            raise ValueError(
+                "schedule 'linear' needs 0 <= decay_start < decay_end (the steps where the lr "
+                f"starts to fall and reaches 0), got {self.decay_start}, {self.decay_end}")
         if self.critic != "official" and not str(self.critic).isdigit():
             raise ValueError(
                 f"critic must be 'official' or a number of D steps, got {self.critic!r}"
@@ -115,10 +123,12 @@ def build_model(settings: TrainSettings):
     if settings.variant == "cyclic":
         from maskstyle.models.genegan.baselines import CyclicGAN
 
-        return CyclicGAN(settings.size, settings.width, settings.first_bn, settings.seed)
+        return CyclicGAN(settings.size, settings.width, settings.first_bn, settings.seed,
+                         d_norm=settings.d_norm)  # fmt: skip
     from maskstyle.models.genegan.model import GeneGAN
 
-    return GeneGAN(settings.size, settings.width, settings.first_bn, seed=settings.seed)
+    return GeneGAN(settings.size, settings.width, settings.first_bn, seed=settings.seed,
+                   d_norm=settings.d_norm)  # fmt: skip
 
 
 def build_sets(settings: TrainSettings, cache_dir: str | os.PathLike | None = None):
@@ -153,7 +163,7 @@ def _loss_fns(settings: TrainSettings, model):
 
 
 def _optimizers(settings: TrainSettings, model):
-    from maskstyle.gan.optim import adam, exponential_schedule, rmsprop
+    from maskstyle.gan.optim import adam, exponential_schedule, linear_decay_schedule, rmsprop
 
     build = rmsprop if settings.optimizer == "rmsprop" else adam
     opt_g = build(model.generator_parameters(), lr=settings.lr)
@@ -162,6 +172,10 @@ def _optimizers(settings: TrainSettings, model):
     if settings.schedule == "official":
         schedulers = {"g": exponential_schedule(opt_g, 0.8, 10000),
                       "d": exponential_schedule(opt_d, 0.8, 10000)}  # fmt: skip
+    elif settings.schedule == "linear":
+        start, end = settings.decay_start, settings.decay_end
+        schedulers = {"g": linear_decay_schedule(opt_g, start, end),
+                      "d": linear_decay_schedule(opt_d, start, end)}  # fmt: skip
     return opt_g, opt_d, schedulers
 
 
