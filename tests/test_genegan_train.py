@@ -15,7 +15,7 @@ from maskstyle.models.genegan.data import (
     face_world_sets,
     write_celeba_layout,
 )
-from maskstyle.models.genegan.evaluate import evaluate_edits
+from maskstyle.models.genegan.evaluate import edge_energy, evaluate_edits
 from maskstyle.models.genegan.train import (
     SettingsMismatch,
     TrainSettings,
@@ -138,6 +138,17 @@ def test_reconstruction_detection_controls_removal_success():
     assert blurred["removal_success"] == 1.0
     assert blurred["reconstruction_detection"] == 0.0
     assert math.isnan(blurred["removal_success_detected"])
+    # a perfect reconstruction is exactly as sharp as its input; a flat one has no edges
+    assert sharp["reconstruction_edge_ratio"] == pytest.approx(1.0)
+    assert blurred["reconstruction_edge_ratio"] == 0.0
+
+
+def test_edge_energy_by_hand():
+    x = torch.tensor([[0.0, 1.0], [0.0, 1.0]])[None, None]  # one vertical edge
+    # vertical neighbours: |0-0|, |1-1| -> 0; horizontal: |1-0| twice -> 1; mean (0 + 1) / 2
+    assert float(edge_energy(x)) == pytest.approx(0.5)
+    noisy = torch.rand(1, 3, 16, 16)
+    assert float(edge_energy(noisy)) > float(edge_energy(torch.full_like(noisy, 0.3)))
 
 
 def test_linear_schedule_and_unnormalised_critics_resume(tmp_path):

@@ -24,6 +24,9 @@ only inside ``region``):
   on sharp faces), and then every removal counts as a success; ``removal_success`` means
   something only as far as this is high. ``removal_success_detected`` is the removal success
   on the pairs whose reconstruction the classifier calls "with" (NaN when there are none).
+- ``reconstruction_edge_ratio`` - the reconstructions' high-frequency energy over the
+  inputs' (:func:`edge_energy`, GeneGAN only): 1 is as sharp as the input, below 1 blurred,
+  above 1 speckled (an adversarial term can make a decoder invent grain it cannot place).
 
 PSNR/SSIM inside/outside a region: :func:`maskstyle.metrics.masked.masked_psnr`.
 """
@@ -46,6 +49,14 @@ METRIC_KEYS = (
 def _batched(fn, *tensors: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
     return torch.cat([fn(*(t[i : i + batch_size] for t in tensors))
                       for i in range(0, len(tensors[0]), batch_size)])  # fmt: skip
+
+
+def edge_energy(x: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference between vertical and horizontal pixel neighbours of
+    ``x [B, C, H, W]`` (the anisotropic total variation per pixel), a scalar."""
+    vertical = (x[..., 1:, :] - x[..., :-1, :]).abs().mean()
+    horizontal = (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
+    return (vertical + horizontal) / 2
 
 
 def edit_outputs(model, test: dict[str, torch.Tensor], batch_size: int = 32) -> dict:
@@ -89,6 +100,7 @@ def evaluate_edits(model, classifier, test: dict[str, torch.Tensor],
         # The ceiling of removal_region_psnr: the autoencoder's own blur inside the region,
         # measured on the faces a perfect removal would have to produce.
         metrics["ceiling_region_psnr"] = float(masked_psnr(rec_without, x_without, region))
+        metrics["reconstruction_edge_ratio"] = float(edge_energy(rec) / edge_energy(x_with))
         detected = classifier.probability(rec) >= 0.5
         metrics["reconstruction_detection"] = float(detected.float().mean())
         metrics["removal_success_detected"] = (
@@ -104,4 +116,4 @@ def selection_score(metrics: dict[str, float]) -> float:
     return metrics["removal_success"] + metrics["transplant_success"] + 0.05 * gain
 
 
-__all__ = ["METRIC_KEYS", "edit_outputs", "evaluate_edits", "selection_score"]
+__all__ = ["METRIC_KEYS", "edge_energy", "edit_outputs", "evaluate_edits", "selection_score"]
