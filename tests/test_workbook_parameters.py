@@ -143,6 +143,12 @@ def test_launch_training_streams_and_raises(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "-m json.tool" in out and '"loss": 0.5' in out
     assert '"loss": 0.5' in (tmp_path / "log").read_text()
+    # a second launch (e.g. resuming a finished run) appends under its own header
+    (tmp_path / "b.json").write_text('{"loss": 0.25}')
+    launch_training("json.tool", [tmp_path / "b.json"], log_path=tmp_path / "log")
+    log = (tmp_path / "log").read_text()
+    assert '"loss": 0.5' in log and '"loss": 0.25' in log
+    assert log.count("$ ") == 2 and log.index('"loss": 0.5') < log.index('"loss": 0.25')
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(RuntimeError, match="exited with code 1"):
         launch_training("json.tool", [tmp_path / "bad.json"])

@@ -10,6 +10,7 @@ reads back what rank 0 wrote (history, checkpoints, summary) to show and record 
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
@@ -69,11 +70,17 @@ def launch_training(
     The child runs with ``MASKSTYLE_PROGRESS=log``, so a :class:`~maskstyle.train.Trainer`
     prints a plain line at intervals (step, losses, s/step, ETA) that arrives in the cell as
     it is printed, where a tqdm bar's carriage returns would arrive only at the end. A
-    non-zero exit raises ``RuntimeError`` with the last lines of output."""
+    non-zero exit raises ``RuntimeError`` with the last lines of output. ``log_path`` is
+    appended to, each launch under a ``# <UTC time> $ <command>`` line, so resuming a
+    finished run (which prints little) does not erase the log of its training."""
     command = training_command(module, args, launcher=launcher, nproc_per_node=nproc_per_node)
     print("$ " + " ".join(command), flush=True)
     tail: deque[str] = deque(maxlen=30)
-    log = Path(log_path).open("w", encoding="utf-8") if log_path else None
+    log = None
+    if log_path:  # appended: a launch that resumes a finished run keeps the training's log
+        log = Path(log_path).open("a", encoding="utf-8")
+        stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        log.write(f"# {stamp} $ {' '.join(command)}\n")
     env = {**os.environ, "MASKSTYLE_PROGRESS": "log", "PYTHONUNBUFFERED": "1"}
     try:
         with subprocess.Popen(
