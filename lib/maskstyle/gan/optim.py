@@ -6,9 +6,9 @@
   optimisers for G and D, D with the larger learning rate (SPADE: ``lr_G = 1e-4``,
   ``lr_D = 4e-4``, betas ``(0, 0.9)``; SEAN's paper: betas ``(0.5, 0.999)``);
 - :func:`exponential_schedule` - GeneGAN's learning rate
-- :func:`linear_decay_schedule` - constant, then linearly to 0 (pix2pix / CycleGAN)
   ``lr(t) = lr_0 * gamma^(t / T)`` (official code: ``5e-5 * 0.8^(t / 10000)``), continuous
   in ``t`` (TensorFlow's ``exponential_decay`` without ``staircase``).
+- :func:`linear_decay_schedule` - constant, then linearly to 0 (pix2pix / CycleGAN)
 
 TensorFlow's RMSProp ``decay`` is torch's ``alpha`` (the running average's weight of the
 old squared gradient); TF adds ``epsilon = 1e-10`` inside the square root, torch 1e-8

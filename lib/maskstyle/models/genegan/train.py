@@ -168,15 +168,15 @@ def _optimizers(settings: TrainSettings, model):
     build = rmsprop if settings.optimizer == "rmsprop" else adam
     opt_g = build(model.generator_parameters(), lr=settings.lr)
     opt_d = build(model.discriminator_parameters(), lr=settings.lr_d or settings.lr)
-    schedulers = {}
+    if settings.schedule == "constant":
+        return opt_g, opt_d, {}
     if settings.schedule == "official":
-        schedulers = {"g": exponential_schedule(opt_g, 0.8, 10000),
-                      "d": exponential_schedule(opt_d, 0.8, 10000)}  # fmt: skip
-    elif settings.schedule == "linear":
-        start, end = settings.decay_start, settings.decay_end
-        schedulers = {"g": linear_decay_schedule(opt_g, start, end),
-                      "d": linear_decay_schedule(opt_d, start, end)}  # fmt: skip
-    return opt_g, opt_d, schedulers
+        def schedule(opt):
+            return exponential_schedule(opt, 0.8, 10000)
+    else:  # linear
+        def schedule(opt):
+            return linear_decay_schedule(opt, settings.decay_start, settings.decay_end)
+    return opt_g, opt_d, {"g": schedule(opt_g), "d": schedule(opt_d)}
 
 
 OWN_FILES = ("validation.csv", "children.pt", "best.pt", "best.json", "model.pt", "summary.json")
