@@ -162,3 +162,64 @@ def test_linear_schedule_and_unnormalised_critics_resume(tmp_path):
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.d_with.modules())
     with pytest.raises(ValueError, match="decay_start < decay_end"):
         dataclasses.replace(TINY, schedule="linear", decay_start=5, decay_end=5)
+
+
+def test_weight_ema_follows_its_recursion():
+    """gan.ema: theta_ema_0 = theta_0, theta_ema_t = beta theta_ema_(t-1) + (1 - beta) theta_t,
+    checked against the closed form sum_k w_k theta_k; buffers are copied, not averaged."""
+    from maskstyle.gan.ema import half_life, weight_ema
+
+    beta, values = 0.9, [1.0, 3.0, -2.0, 5.0]
+    model = torch.nn.BatchNorm1d(2)
+    ema = weight_ema(model, beta, warmup=False)
+    for v in values:
+        with torch.no_grad():
+            model.weight.fill_(v)
+            model.running_mean.fill_(v)
+        ema.update_parameters(model)
+    t = len(values) - 1  # closed form: beta^t theta_0 + sum_{k>=1} (1 - beta) beta^(t-k) theta_k
+    expected = beta**t * values[0] + sum((1 - beta) * beta ** (t - k) * values[k]
+                                         for k in range(1, t + 1))  # fmt: skip
+    assert torch.allclose(ema.module.weight, torch.full((2,), expected))
+    assert torch.equal(ema.module.running_mean, torch.full((2,), values[-1]))
+    assert not any(p.requires_grad for p in ema.parameters())
+    assert math.isclose(half_life(0.5), 1.0) and 138 < half_life(0.995) < 139
+    with pytest.raises(ValueError, match="beta must lie in"):
+        weight_ema(model, 1.0)
+    # warm-up: beta_t = min(beta, (1 + t) / (10 + t)), checked against the loop by hand
+    ema, reference = weight_ema(model, 0.95), None
+    for t, v in enumerate(values + [7.0] * 40):
+        with torch.no_grad():
+            model.weight.fill_(v)
+        ema.update_parameters(model)
+        decay = min(0.95, (1 + t) / (10 + t))
+        reference = v if reference is None else decay * reference + (1 - decay) * v
+    assert torch.allclose(ema.module.weight, torch.full((2,), reference))
+    assert reference != 7.0  # the 40 late updates have not erased the first ones
+
+
+def test_ema_run_scores_the_average_and_resumes(tmp_path):
+    from maskstyle.models.genegan.classifier import AttributeClassifier, save_classifier
+
+    clf = save_classifier(AttributeClassifier(), tmp_path / "clf.pt")
+    settings = dataclasses.replace(TINY, ema=0.5)
+    options = dict(classifier_path=clf, eval_every=2, eval_pairs=2, log_every=1,
+                   checkpoint_every=2)  # fmt: skip
+    straight = train(settings, tmp_path / "a", 4, **options)
+    train(settings, tmp_path / "b", 2, **options)
+    resumed = train(settings, tmp_path / "b", 4, **options)
+    assert straight["final"] == resumed["final"] and "EMA" in straight["weights"]
+    last = torch.load(tmp_path / "a" / "model.pt", weights_only=True)
+    checkpoint = torch.load(sorted((tmp_path / "a" / "checkpoints").glob("*.pt"))[-1],
+                            weights_only=False)  # fmt: skip
+    averaged = {k.removeprefix("module."): v for k, v in checkpoint["models"]["ema"].items()}
+    trained = checkpoint["models"]["model"]
+    name = next(k for k in last if k.endswith("weight"))
+    assert torch.equal(last[name], averaged[name]) and not torch.equal(last[name], trained[name])
+    for run in ("a", "b"):
+        rows = pd.read_csv(tmp_path / run / "validation.csv")
+        assert list(rows["step"]) == [2, 4] and {"raw_transplant_success", "raw_score"} <= set(rows)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a" / "validation.csv"),
+                                  pd.read_csv(tmp_path / "b" / "validation.csv"))
+    with pytest.raises(ValueError, match="ema must lie in"):
+        dataclasses.replace(TINY, ema=1.0)

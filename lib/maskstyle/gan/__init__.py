@@ -12,6 +12,8 @@ One concept per file, in SPADE's layout (``models/networks/{loss,discriminator}.
   optional spectral norm;
 - :mod:`~maskstyle.gan.optim` - TTUR optimiser pairs, Adam/RMSProp builders, GeneGAN's
   exponential learning-rate schedule and the pix2pix linear decay;
+- :mod:`~maskstyle.gan.ema` - an exponential moving average of the generator's weights
+  (``G_ema``), the model that is evaluated;
 - :mod:`~maskstyle.gan.step` - a training step that alternates D and G updates, usable as
   the ``step_fn`` of :class:`maskstyle.train.Trainer` (checkpoints, NaN guard, progress).
 """
@@ -36,6 +38,7 @@ _EXPORTS = {
     "exponential_schedule": ".optim",
     "linear_decay_schedule": ".optim",
     "AlternatingGANStep": ".step",
+    "weight_ema": ".ema",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

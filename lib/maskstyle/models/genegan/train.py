@@ -18,7 +18,10 @@ notebook (``workbook.launch_training``), a tqdm bar in a terminal.
 Every ``eval_every`` steps (with ``--classifier``) the model is scored on held-out
 *validation* counterfactual pairs (:func:`~maskstyle.models.genegan.evaluate.selection_score`);
 the best state is kept in ``OUT/best.pt`` (GAN training oscillates: the last step is
-rarely the best). Writes ``OUT/settings.json``, ``checkpoints/``, ``history.csv``,
+rarely the best). With ``ema > 0`` (not in the paper or the official code) an exponential
+moving average of the weights (:func:`maskstyle.gan.weight_ema`) is what is scored, kept
+and saved; ``validation.csv`` then also scores the trained weights themselves (``raw_*``
+columns). Writes ``OUT/settings.json``, ``checkpoints/``, ``history.csv``,
 ``validation.csv``, ``children.pt`` (the four children of two fixed training pairs at each
 evaluation), ``model.pt`` (last), ``best.pt`` and ``summary.json``.
 
@@ -78,6 +81,7 @@ class TrainSettings:
     w_gan: float = 1.0
     w_nulling: float = 1.0
     w_parallelogram: float = 0.01  # on the 0..255 scale (Sec. 2.1.2, official code)
+    ema: float = 0.0  # > 0: evaluate and keep an EMA of the weights with this decay (gan.ema)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -92,6 +96,8 @@ class TrainSettings:
             raise ValueError(
                 "schedule 'linear' needs 0 <= decay_start < decay_end (the steps where the lr "
                 f"starts to fall and reaches 0), got {self.decay_start}, {self.decay_end}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must lie in [0, 1) (0: off; e.g. 0.995), got {self.ema}")
         if self.critic != "official" and not str(self.critic).isdigit():
             raise ValueError(
                 f"critic must be 'official' or a number of D steps, got {self.critic!r}"
@@ -179,6 +185,10 @@ def _optimizers(settings: TrainSettings, model):
     return opt_g, opt_d, {"g": schedule(opt_g), "d": schedule(opt_d)}
 
 
+RAW_KEYS = ("removal_success", "transplant_success", "removal_region_psnr", "background_psnr",
+            "reconstruction_psnr", "reconstruction_edge_ratio", "score")
+"""What ``validation.csv`` records of the trained (not averaged) weights when ``ema > 0``."""
+
 OWN_FILES = ("validation.csv", "children.pt", "best.pt", "best.json", "model.pt", "summary.json")
 """What a run writes besides the Trainer's checkpoints, history and settings."""
 
@@ -231,6 +241,12 @@ def train(
     opt_g, opt_d, schedulers = _optimizers(settings, model)
     g_loss, d_loss = _loss_fns(settings, model)
     loader = PairedLoader(sets, settings.batch_size, seed=settings.seed)
+    ema = None
+    if settings.ema > 0:
+        from maskstyle.gan.ema import weight_ema
+
+        ema = weight_ema(model, settings.ema)
+    scored = ema.module if ema is not None else model  # the weights evaluated and kept
     critic = settings.critic
     gan_step = AlternatingGANStep(
         d_loss=d_loss, g_loss=g_loss, d_optimizer=opt_d, g_optimizer=opt_g,
@@ -257,17 +273,21 @@ def train(
 
     def evaluate(step: int) -> None:
         nonlocal best, rows
-        snapshots[step] = _children_grid(model, settings, *fixed)
+        snapshots[step] = _children_grid(scored, settings, *fixed)
         torch.save(snapshots, children_path)
         if classifier is None:
             return
-        metrics = evaluate_edits(model, classifier, validation)
+        metrics = evaluate_edits(scored, classifier, validation)
         metrics["score"] = selection_score(metrics)
+        if ema is not None:  # the trained weights themselves, for comparison
+            raw = evaluate_edits(model, classifier, validation)
+            raw["score"] = selection_score(raw)
+            metrics |= {f"raw_{k}": raw[k] for k in RAW_KEYS}
         rows = [r for r in rows if r["step"] < step] + [{"step": step, **metrics}]
         pd.DataFrame(rows).to_csv(out / "validation.csv", index=False)
         if best is None or metrics["score"] > best["score"]:
             best = {"step": step, **metrics}
-            torch.save(model.state_dict(), out / "best.pt")
+            torch.save(scored.state_dict(), out / "best.pt")
             best_path.write_text(json.dumps(best, indent=1) + "\n")
         print(f"validation step {step}: removal {metrics['removal_success']:.2f}, transplant "
               f"{metrics['transplant_success']:.2f}, region PSNR "
@@ -276,30 +296,34 @@ def train(
 
     def step_fn(batch, index: int) -> dict[str, torch.Tensor]:
         terms = gan_step(batch, index)
+        if ema is not None:
+            ema.update_parameters(model)
         done = index + 1
         if done % eval_every == 0 or done == steps:
             evaluate(done)
         return terms
 
     trainer = Trainer(
-        models={"model": model}, optimizers={"g": opt_g, "d": opt_d}, schedulers=schedulers,
+        models={"model": model} | ({"ema": ema} if ema is not None else {}),
+        optimizers={"g": opt_g, "d": opt_d}, schedulers=schedulers,
         step_fn=step_fn, data=loader, total_steps=steps, out_dir=out, log_every=log_every,
         checkpoint_every=checkpoint_every, progress=progress, fresh=fresh,
         settings=dataclasses.asdict(settings), extra={"data": sets.provenance},
     )  # fmt: skip
     history = trainer.run()
-    torch.save(model.state_dict(), out / "model.pt")
+    torch.save(scored.state_dict(), out / "model.pt")  # with ema > 0: the averaged weights
     frame = history.to_frame()
     final = {k: float(frame[k].dropna().iloc[-1]) for k in frame.columns
              if k not in ("step", "wall_time") and frame[k].notna().any()}  # fmt: skip
     arch = "CyclicGAN" if settings.variant == "cyclic" else "GeneGAN"
+    averaged = f", EMA of the weights (decay {settings.ema:g})" if ema is not None else ""
     summary = {
         "settings": dataclasses.asdict(settings),
         "steps": trainer.step,
         "data": sets.provenance,
         "weights": (f"{arch} ({settings.variant}) trained here: {trainer.step} steps, "
                     f"{settings.size} px, width {settings.width}, {settings.gan_loss} + "
-                    f"{settings.optimizer} lr {settings.lr:g}"),
+                    f"{settings.optimizer} lr {settings.lr:g}{averaged}"),
         "best": best,
         "selected_step": best["step"] if best else trainer.step,
         "final": final,
