@@ -102,10 +102,11 @@ def style_loss(feats: Sequence[torch.Tensor], feats_target: Sequence[torch.Tenso
 
 
 def tv_loss(images: torch.Tensor) -> torch.Tensor:
-    """Anisotropic total variation ``sum |dx| + |dy|`` (summed over the batch)."""
-    dx = (images[..., :, 1:] - images[..., :, :-1]).abs().sum()
-    dy = (images[..., 1:, :] - images[..., :-1, :]).abs().sum()
-    return dx + dy
+    """Anisotropic total variation ``sum |dx| + |dy|`` (summed over the batch;
+    :func:`maskstyle.nn.total_variation` with ``p=1``)."""
+    from maskstyle.nn.total_variation import total_variation
+
+    return total_variation(images, p=1, reduction="sum")
 
 
 def _check(source: torch.Tensor, target: torch.Tensor, mask: torch.Tensor):

@@ -43,6 +43,7 @@ _EXPORTS = {
     "param_free_norm": ".spade",
     "SEAN": ".sean",
     "RegionLinear": ".sean",
+    "total_variation": ".total_variation",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -38,6 +38,7 @@ import torch
 from maskstyle.metrics.masked import masked_psnr, masked_ssim
 from maskstyle.metrics.pixel import psnr
 from maskstyle.models.genegan.operations import evaluating, remove, transplant
+from maskstyle.nn.total_variation import total_variation
 
 METRIC_KEYS = (
     "removal_success", "transplant_success", "removal_region_psnr", "input_region_psnr",
@@ -53,10 +54,9 @@ def _batched(fn, *tensors: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
 
 def edge_energy(x: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference between vertical and horizontal pixel neighbours of
-    ``x [B, C, H, W]`` (the anisotropic total variation per pixel), a scalar."""
-    vertical = (x[..., 1:, :] - x[..., :-1, :]).abs().mean()
-    horizontal = (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
-    return (vertical + horizontal) / 2
+    ``x [B, C, H, W]`` (the anisotropic total variation per neighbour pair,
+    :func:`maskstyle.nn.total_variation` with ``reduction="pair"``), a scalar."""
+    return total_variation(x, p=1, reduction="pair")
 
 
 def edit_outputs(model, test: dict[str, torch.Tensor], batch_size: int = 32) -> dict:
