@@ -209,16 +209,30 @@ def test_ema_run_scores_the_average_and_resumes(tmp_path):
     train(settings, tmp_path / "b", 2, **options)
     resumed = train(settings, tmp_path / "b", 4, **options)
     assert straight["final"] == resumed["final"] and "EMA" in straight["weights"]
-    last = torch.load(tmp_path / "a" / "model.pt", weights_only=True)
     checkpoint = torch.load(sorted((tmp_path / "a" / "checkpoints").glob("*.pt"))[-1],
                             weights_only=False)  # fmt: skip
     averaged = {k.removeprefix("module."): v for k, v in checkpoint["models"]["ema"].items()}
     trained = checkpoint["models"]["model"]
+    last = torch.load(tmp_path / "a" / "model.pt", weights_only=True)
+    last_average = torch.load(tmp_path / "a" / "model_average.pt", weights_only=True)
     name = next(k for k in last if k.endswith("weight"))
-    assert torch.equal(last[name], averaged[name]) and not torch.equal(last[name], trained[name])
+    assert torch.equal(last[name], trained[name])
+    assert torch.equal(last_average[name], averaged[name])
+    assert not torch.equal(trained[name], averaged[name])
     for run in ("a", "b"):
         rows = pd.read_csv(tmp_path / run / "validation.csv")
         assert list(rows["step"]) == [2, 4] and {"raw_transplant_success", "raw_score"} <= set(rows)
+    # best.pt holds whichever candidate scored higher at the best evaluation
+    best = straight["best"]
+    row = rows.set_index("step").loc[best["step"]]
+    kept = torch.load(tmp_path / "b" / "best.pt", weights_only=True)
+    if best["weights"] == "average":
+        assert best["score"] == pytest.approx(row["score"]) and row["score"] >= row["raw_score"]
+    else:
+        assert best["weights"] == "trained" and best["score"] == pytest.approx(row["raw_score"])
+        assert row["raw_score"] >= row["score"]
+    assert best["score"] == pytest.approx(max(rows["score"].max(), rows["raw_score"].max()))
+    assert set(kept) == set(last)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a" / "validation.csv"),
                                   pd.read_csv(tmp_path / "b" / "validation.csv"))
     with pytest.raises(ValueError, match="ema must lie in"):

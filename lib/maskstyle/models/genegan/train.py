@@ -19,11 +19,15 @@ Every ``eval_every`` steps (with ``--classifier``) the model is scored on held-o
 *validation* counterfactual pairs (:func:`~maskstyle.models.genegan.evaluate.selection_score`);
 the best state is kept in ``OUT/best.pt`` (GAN training oscillates: the last step is
 rarely the best). With ``ema > 0`` (not in the paper or the official code) an exponential
-moving average of the weights (:func:`maskstyle.gan.weight_ema`) is what is scored, kept
-and saved; ``validation.csv`` then also scores the trained weights themselves (``raw_*``
-columns). Writes ``OUT/settings.json``, ``checkpoints/``, ``history.csv``,
-``validation.csv``, ``children.pt`` (the four children of two fixed training pairs at each
-evaluation), ``model.pt`` (last), ``best.pt`` and ``summary.json``.
+moving average of the weights (:func:`maskstyle.gan.weight_ema`) is kept beside the trained
+weights, and each evaluation scores both: ``validation.csv`` has the average's metrics and
+the trained weights' as ``raw_*`` columns, and ``best.pt`` keeps whichever of the two
+scores higher (``best.json``'s ``weights``: ``"average"`` or ``"trained"``).
+
+Writes ``OUT/settings.json``, ``checkpoints/``, ``history.csv``, ``validation.csv``,
+``children.pt`` (the four children of two fixed training pairs at each evaluation, from the
+average when there is one), ``model.pt`` (last; ``model_average.pt`` its EMA), ``best.pt``
+and ``summary.json``.
 
     python -m maskstyle.models.genegan.train --out runs/genegan/glasses --steps 2000 \\
         --size 64 --gan-loss lsgan --optimizer adam --lr 2e-4 --critic 1 --clip 0
@@ -189,7 +193,8 @@ RAW_KEYS = ("removal_success", "transplant_success", "removal_region_psnr", "bac
             "reconstruction_psnr", "reconstruction_edge_ratio", "score")
 """What ``validation.csv`` records of the trained (not averaged) weights when ``ema > 0``."""
 
-OWN_FILES = ("validation.csv", "children.pt", "best.pt", "best.json", "model.pt", "summary.json")
+OWN_FILES = ("validation.csv", "children.pt", "best.pt", "best.json", "model.pt",
+             "model_average.pt", "summary.json")
 """What a run writes besides the Trainer's checkpoints, history and settings."""
 
 
@@ -246,7 +251,7 @@ def train(
         from maskstyle.gan.ema import weight_ema
 
         ema = weight_ema(model, settings.ema)
-    scored = ema.module if ema is not None else model  # the weights evaluated and kept
+    averaged = ema.module if ema is not None else None
     critic = settings.critic
     gan_step = AlternatingGANStep(
         d_loss=d_loss, g_loss=g_loss, d_optimizer=opt_d, g_optimizer=opt_g,
@@ -273,21 +278,25 @@ def train(
 
     def evaluate(step: int) -> None:
         nonlocal best, rows
-        snapshots[step] = _children_grid(scored, settings, *fixed)
+        snapshots[step] = _children_grid(averaged or model, settings, *fixed)
         torch.save(snapshots, children_path)
         if classifier is None:
             return
-        metrics = evaluate_edits(scored, classifier, validation)
-        metrics["score"] = selection_score(metrics)
-        if ema is not None:  # the trained weights themselves, for comparison
-            raw = evaluate_edits(model, classifier, validation)
-            raw["score"] = selection_score(raw)
-            metrics |= {f"raw_{k}": raw[k] for k in RAW_KEYS}
-        rows = [r for r in rows if r["step"] < step] + [{"step": step, **metrics}]
+        candidates = {"trained": model} | ({"average": averaged} if averaged else {})
+        scores = {}
+        for name, candidate in candidates.items():
+            scores[name] = evaluate_edits(candidate, classifier, validation)
+            scores[name]["score"] = selection_score(scores[name])
+        metrics = scores.get("average", scores["trained"])
+        row = {"step": step, **metrics}
+        if averaged is not None:  # the trained weights beside their average
+            row |= {f"raw_{k}": scores["trained"][k] for k in RAW_KEYS}
+        rows = [r for r in rows if r["step"] < step] + [row]
         pd.DataFrame(rows).to_csv(out / "validation.csv", index=False)
-        if best is None or metrics["score"] > best["score"]:
-            best = {"step": step, **metrics}
-            torch.save(scored.state_dict(), out / "best.pt")
+        winner = max(scores, key=lambda name: scores[name]["score"])
+        if best is None or scores[winner]["score"] > best["score"]:
+            best = {"step": step, "weights": winner, **scores[winner]}
+            torch.save(candidates[winner].state_dict(), out / "best.pt")
             best_path.write_text(json.dumps(best, indent=1) + "\n")
         print(f"validation step {step}: removal {metrics['removal_success']:.2f}, transplant "
               f"{metrics['transplant_success']:.2f}, region PSNR "
@@ -311,19 +320,25 @@ def train(
         settings=dataclasses.asdict(settings), extra={"data": sets.provenance},
     )  # fmt: skip
     history = trainer.run()
-    torch.save(scored.state_dict(), out / "model.pt")  # with ema > 0: the averaged weights
+    torch.save(model.state_dict(), out / "model.pt")
+    if averaged is not None:
+        torch.save(averaged.state_dict(), out / "model_average.pt")
     frame = history.to_frame()
     final = {k: float(frame[k].dropna().iloc[-1]) for k in frame.columns
              if k not in ("step", "wall_time") and frame[k].notna().any()}  # fmt: skip
     arch = "CyclicGAN" if settings.variant == "cyclic" else "GeneGAN"
-    averaged = f", EMA of the weights (decay {settings.ema:g})" if ema is not None else ""
+    selected = ""
+    if ema is not None:
+        which = "their EMA" if best and best.get("weights") == "average" else "the trained weights"
+        selected = (f"; selected on validation from the trained weights and their EMA "
+                    f"(decay {settings.ema:g}): {which}")
     summary = {
         "settings": dataclasses.asdict(settings),
         "steps": trainer.step,
         "data": sets.provenance,
         "weights": (f"{arch} ({settings.variant}) trained here: {trainer.step} steps, "
                     f"{settings.size} px, width {settings.width}, {settings.gan_loss} + "
-                    f"{settings.optimizer} lr {settings.lr:g}{averaged}"),
+                    f"{settings.optimizer} lr {settings.lr:g}{selected}"),
         "best": best,
         "selected_step": best["step"] if best else trainer.step,
         "final": final,
