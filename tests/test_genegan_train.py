@@ -72,9 +72,10 @@ def test_cli_cyclic_and_stacked_with_validation(tmp_path):
     common = ["--size", "32", "--width", "0.125", "--n-train", "2", "--batch-size", "2",
               "--critic", "2", "--classifier", str(clf), "--eval-every", "2",
               "--eval-pairs", "2", "--log-every", "1", "--checkpoint-every", "2"]
-    for variant in ("cyclic", "stacked"):
+    for variant in ("cyclic", "stacked"):  # cyclic with an EMA: no reconstruction metrics
+        ema = ["--ema", "0.5"] if variant == "cyclic" else []
         summary = main(["--out", str(tmp_path / variant), "--steps", "2", "--variant", variant,
-                        *common])
+                        *common, *ema])
         assert summary["best"] is not None and summary["steps"] == 2
         rows = pd.read_csv(tmp_path / variant / "validation.csv")
         assert list(rows["step"]) == [2]

@@ -290,7 +290,8 @@ def train(
         metrics = scores.get("average", scores["trained"])
         row = {"step": step, **metrics}
         if averaged is not None:  # the trained weights beside their average
-            row |= {f"raw_{k}": scores["trained"][k] for k in RAW_KEYS}
+            row |= {f"raw_{k}": scores["trained"][k] for k in RAW_KEYS
+                    if k in scores["trained"]}  # the cyclic baseline has no reconstruction
         rows = [r for r in rows if r["step"] < step] + [row]
         pd.DataFrame(rows).to_csv(out / "validation.csv", index=False)
         winner = max(scores, key=lambda name: scores[name]["score"])
