@@ -152,3 +152,22 @@ def test_launch_training_streams_and_raises(tmp_path, capsys):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(RuntimeError, match="exited with code 1"):
         launch_training("json.tool", [tmp_path / "bad.json"])
+
+
+def test_launch_log_has_no_machine_paths(tmp_path, monkeypatch):
+    """The log (committed under results/) names paths relative to the repository."""
+    import sys
+
+    from maskstyle.workbook import launch_training
+    from maskstyle.workbook.launch import log_line
+
+    root = tmp_path / "repo"
+    (root / "runs").mkdir(parents=True)
+    monkeypatch.setenv("MASKSTYLE_ROOT", str(root))
+    (root / "runs" / "a.json").write_text(f'{{"path": "{root}/runs/x.pt"}}')
+    launch_training("json.tool", [root / "runs" / "a.json"], log_path=tmp_path / "log")
+    log = (tmp_path / "log").read_text()
+    assert "$ python -m json.tool runs/a.json" in log and '"runs/x.pt"' in log
+    assert str(root) not in log and sys.executable not in log
+    outside = log_line(f"{sys.executable} -m m --out /elsewhere/x", None)
+    assert outside == "python -m m --out /elsewhere/x"

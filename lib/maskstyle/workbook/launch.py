@@ -21,6 +21,16 @@ from pathlib import Path
 LAUNCHERS = ("python", "torchrun")
 
 
+def log_line(line: str, root: str | os.PathLike | None) -> str:
+    """``line`` as it goes into a committed log: this interpreter as ``python`` and paths
+    under the repository ``root`` relative to it, so no machine's folders end up in
+    ``results/`` (the notebook's own output keeps the full paths)."""
+    line = line.replace(sys.executable, "python")
+    if root:
+        line = line.replace(str(root).rstrip("/") + "/", "")
+    return line
+
+
 def training_command(
     module: str,
     args: Sequence[str] = (),
@@ -72,15 +82,23 @@ def launch_training(
     it is printed, where a tqdm bar's carriage returns would arrive only at the end. A
     non-zero exit raises ``RuntimeError`` with the last lines of output. ``log_path`` is
     appended to, each launch under a ``# <UTC time> $ <command>`` line, so resuming a
-    finished run (which prints little) does not erase the log of its training."""
+    finished run (which prints little) does not erase the log of its training; the log's
+    paths are relative to the repository (:func:`log_line`)."""
     command = training_command(module, args, launcher=launcher, nproc_per_node=nproc_per_node)
     print("$ " + " ".join(command), flush=True)
     tail: deque[str] = deque(maxlen=30)
     log = None
+    root = None
     if log_path:  # appended: a launch that resumes a finished run keeps the training's log
+        from maskstyle.workbook.paths import repo_root
+
+        try:
+            root = repo_root()
+        except FileNotFoundError:  # outside a checkout: the log keeps absolute paths
+            root = None
         log = Path(log_path).open("a", encoding="utf-8")
         stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        log.write(f"# {stamp} $ {' '.join(command)}\n")
+        log.write(log_line(f"# {stamp} $ {' '.join(command)}\n", root))
     env = {**os.environ, "MASKSTYLE_PROGRESS": "log", "PYTHONUNBUFFERED": "1"}
     try:
         with subprocess.Popen(
@@ -97,7 +115,7 @@ def launch_training(
                 print(line, end="", flush=True)
                 tail.append(line)
                 if log:
-                    log.write(line)
+                    log.write(log_line(line, root))
                     log.flush()
             code = process.wait()
     finally:
