@@ -78,6 +78,7 @@ class SPADEBaseline(nn.Module):
         z_dim: int = 256,
         ndf: int = 64,
         hidden: int = 128,
+        param_norm: str = "instance",
     ) -> None:
         super().__init__()
         if norm not in GLOBAL_NORMS:
@@ -85,7 +86,8 @@ class SPADEBaseline(nn.Module):
         self.num_classes, self.z_dim = num_classes, z_dim
         self.encoder = ConvEncoder(image_size, ndf, z_dim)
         self.generator = RegionalGenerator(
-            num_classes, image_size, ngf, num_up, norm=norm, z_dim=z_dim, hidden=hidden
+            num_classes, image_size, ngf, num_up, norm=norm, z_dim=z_dim, hidden=hidden,
+            param_norm=param_norm,
         )
 
     def encode(self, images: torch.Tensor, labels: torch.Tensor):

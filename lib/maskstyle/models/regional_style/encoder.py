@@ -16,7 +16,10 @@ paper only says they are "re-scaled to a unified resolution". We resize each to 
 size (bilinear) and project ``F_1..F_4`` to ``style_dim`` channels with a 1x1 conv + tanh
 (the same range as ``F_5``'s tanh). ``fusion="linear"`` uses the raw ``a_i`` (initialised
 ``1/K``) without softmax ("ours w/o softmax"); ``fusion="last"`` is SEAN (``F_5`` only).
-Spectral norm on every conv of the encoder (SPADE/SEAN, paper Sec. 4.2).
+Spectral norm on every conv of the encoder (SPADE/SEAN, paper Sec. 4.2). ``norm="instance"``
+is SEAN's encoder; ``norm="none"`` drops its instance norms, which subtract every image's
+per-channel mean after the first conv and so discard the image's mean colour before any
+region is pooled (the generator then has to guess it; see the cpu profile's notes).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from torch import nn
 from maskstyle.nn.region_pool import region_average_pool
 
 FUSIONS = ("softmax", "linear", "last")
+ENCODER_NORMS = ("instance", "none")
 
 
 def _sn(module: nn.Module, spectral: bool) -> nn.Module:
@@ -71,14 +75,18 @@ class MultiScaleStyleEncoder(nn.Module):
         in_channels: int = 3,
         fusion: str = "softmax",
         spectral: bool = True,
+        norm: str = "instance",
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+        if norm not in ENCODER_NORMS:
+            raise ValueError(f"norm must be one of {ENCODER_NORMS}, got {norm!r}")
         self.num_classes, self.style_dim, self.fusion = num_classes, style_dim, fusion
 
         def block(conv: nn.Module, out: int) -> nn.Sequential:
-            return nn.Sequential(_sn(conv, spectral), nn.InstanceNorm2d(out), nn.LeakyReLU(0.2))
+            normalise = nn.InstanceNorm2d(out) if norm == "instance" else nn.Identity()
+            return nn.Sequential(_sn(conv, spectral), normalise, nn.LeakyReLU(0.2))
 
         self.layers = nn.ModuleList(
             [
@@ -144,4 +152,4 @@ class MultiScaleStyleEncoder(nn.Module):
         return region_average_pool(self.fused(images), labels, self.num_classes)
 
 
-__all__ = ["FUSIONS", "MultiScaleStyleEncoder", "check_image_labels"]
+__all__ = ["ENCODER_NORMS", "FUSIONS", "MultiScaleStyleEncoder", "check_image_labels"]

@@ -9,7 +9,12 @@ widths halving down to ``ngf``; LeakyReLU(0.2), a 3x3 conv to RGB and tanh. Each
 block is ``norm -> lrelu -> conv3x3`` twice, with a learned ``norm -> conv1x1`` shortcut when
 the width changes. In SEAN, the norms are :class:`maskstyle.nn.sean.SEAN` except in the last
 up-block, which is plain :class:`maskstyle.nn.spade.SPADE` (as in the official code).
-Spectral norm on the convs (SPADE's ``spectralspadeinstance3x3``). Outputs are in [-1, 1].
+Spectral norm on the convs. ``param_norm`` is the parameter-free normalisation inside every
+conditional norm: ``"batch"`` is the official SPADE/SEAN generator's default
+(``norm_G = spectralspadesyncbatch3x3``, synchronised batch norm), ``"instance"`` its
+``spadeinstance3x3`` option. Instance norm removes each image's per-channel mean and scale at
+every block, so the absolute colour of a region has to be re-encoded in spatial contrasts
+between regions; with batch norm it passes through. Outputs are in [-1, 1].
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ class RegionalGenerator(nn.Module):
         hidden: int = 128,
         spectral: bool = True,
         noise: bool = True,
+        param_norm: str = "instance",
     ) -> None:
         super().__init__()
         if norm not in NORMS:
@@ -84,10 +90,14 @@ class RegionalGenerator(nn.Module):
         def make(kind: str):
             def build(channels: int) -> nn.Module:
                 if kind == "sean":
-                    return SEAN(channels, num_classes, style_dim, hidden, noise=noise)
+                    return SEAN(
+                        channels, num_classes, style_dim, hidden, norm=param_norm, noise=noise
+                    )
                 if kind in ("clade", "clade_icpe"):
-                    return CLADE(channels, num_classes, icpe=kind == "clade_icpe")
-                return SPADE(channels, num_classes, hidden)
+                    return CLADE(
+                        channels, num_classes, norm=param_norm, icpe=kind == "clade_icpe"
+                    )
+                return SPADE(channels, num_classes, hidden, norm=param_norm)
 
             return build
 

@@ -82,12 +82,14 @@ class GroupDNetBaseline(nn.Module):
         z_dim: int = 64,
         encoder_ngf: int = 16,
         hidden: int = 128,
+        param_norm: str = "instance",
     ) -> None:
         super().__init__()
         self.num_classes, self.z_dim = num_classes, z_dim
         self.encoder = GroupedEncoder(num_classes, image_size, encoder_ngf, z_dim)
         self.generator = RegionalGenerator(
-            num_classes, image_size, ngf, num_up, norm="sean", style_dim=z_dim, hidden=hidden
+            num_classes, image_size, ngf, num_up, norm="sean", style_dim=z_dim, hidden=hidden,
+            param_norm=param_norm,
         )
         self.prior = GroupDNetPrior(z_dim)
 

@@ -50,6 +50,8 @@ class RegionalStyleConfig:
     num_up: int = 5
     hidden: int = 128
     spectral: bool = True
+    generator_norm: str = "instance"  # parameter-free norm of the SEAN blocks (official: batch)
+    encoder_norm: str = "instance"  # SEAN's encoder; "none" keeps each image's mean colour
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -73,6 +75,7 @@ class RegionalStyleNet(nn.Module):
             config.encoder_ngf,
             fusion=str(spec["fusion"]),
             spectral=config.spectral,
+            norm=config.encoder_norm,
         )
         self.attention = MultiRegionStyleAttention(config.style_dim) if spec["attention"] else None
         self.generator = RegionalGenerator(
@@ -84,6 +87,7 @@ class RegionalStyleNet(nn.Module):
             style_dim=config.style_dim,
             hidden=config.hidden,
             spectral=config.spectral,
+            param_norm=config.generator_norm,
         )
 
     def encode(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -80,6 +80,8 @@ def train_args(
     checkpoint_every: int = 500,
     lr_g: float | None = None,
     lr_d: float | None = None,
+    generator_norm: str = "instance",
+    encoder_norm: str = "instance",
 ) -> list[str]:
     """The command-line arguments of ``python -m maskstyle.models.regional_style.train``."""
     args = [
@@ -87,6 +89,7 @@ def train_args(
         "--faces", str(n_faces), "--style-dim", str(style_dim), "--ngf", str(ngf),
         "--encoder-ngf", str(ngf), "--batch-size", str(batch_size), "--l1", str(l1),
         "--ndf", str(ndf), "--seed", str(seed), "--checkpoint-every", str(checkpoint_every),
+        "--generator-norm", generator_norm, "--encoder-norm", encoder_norm,
     ]  # fmt: skip
     if vgg_layers:
         args += ["--vgg-layers", ",".join(vgg_layers)]

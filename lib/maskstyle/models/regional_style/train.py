@@ -80,21 +80,31 @@ def build_model(
     hidden: int = 64,
     z_dim: int = 64,
     num_classes: int = NUM_CLASSES,
+    generator_norm: str = "instance",
+    encoder_norm: str = "instance",
 ) -> nn.Module:
-    """One of :data:`METHODS` at the given size (defaults: the face world at 64 px)."""
+    """One of :data:`METHODS` at the given size (defaults: the face world at 64 px).
+
+    ``generator_norm``: the parameter-free norm inside the SEAN/SPADE/CLADE blocks
+    (``"batch"``: the official generators' synchronised batch norm; ``"instance"``);
+    ``encoder_norm``: ``"instance"`` (SEAN's encoder) or ``"none"`` (ours and SEAN only)."""
     if method in VARIANTS:
         config = RegionalStyleConfig(
             variant=method, num_classes=num_classes, image_size=image_size,
             style_dim=style_dim, encoder_ngf=encoder_ngf, generator_ngf=ngf, num_up=num_up,
-            hidden=hidden,
+            hidden=hidden, generator_norm=generator_norm, encoder_norm=encoder_norm,
         )  # fmt: skip
         return RegionalStyleNet(config)
     if method in GLOBAL_NORMS:
-        return SPADEBaseline(method, num_classes, image_size, ngf, num_up, z_dim, ngf, hidden)
+        return SPADEBaseline(
+            method, num_classes, image_size, ngf, num_up, z_dim, ngf, hidden, generator_norm
+        )
     if method == "pix2pixhd":
         return Pix2PixHDBaseline(num_classes, ngf)
     if method == "groupdnet":
-        return GroupDNetBaseline(num_classes, image_size, ngf, num_up, z_dim, encoder_ngf, hidden)
+        return GroupDNetBaseline(
+            num_classes, image_size, ngf, num_up, z_dim, encoder_ngf, hidden, generator_norm
+        )
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
@@ -299,6 +309,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ngf", type=int, default=16, help="generator width (paper: 64)")
     p.add_argument("--encoder-ngf", type=int, default=16, help="style encoder width (32)")
     p.add_argument("--num-up", type=int, default=4, help="generator up-blocks (paper: 5)")
+    p.add_argument(
+        "--generator-norm", default="instance", choices=("instance", "batch"),
+        help="parameter-free norm in the generator's blocks (official SPADE/SEAN: batch)",
+    )  # fmt: skip
+    p.add_argument(
+        "--encoder-norm", default="instance", choices=("instance", "none"),
+        help="ours/SEAN style encoder's norm (SEAN: instance)",
+    )  # fmt: skip
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--l1", type=float, default=0.0, help="L1 reconstruction weight (paper 0)")
     p.add_argument("--vgg-weights", default="random", help="VGG19: random|imagenet|path")
@@ -330,7 +348,8 @@ def main(argv: list[str] | None = None) -> dict:
     architecture = {
         "image_size": args.size, "style_dim": args.style_dim, "ngf": args.ngf,
         "encoder_ngf": args.encoder_ngf, "num_up": args.num_up, "hidden": 4 * args.ngf,
-        "z_dim": args.style_dim,
+        "z_dim": args.style_dim, "generator_norm": args.generator_norm,
+        "encoder_norm": args.encoder_norm,
     }  # fmt: skip
     model = build_model(args.method, **architecture)
     vgg_layers = None if args.vgg_layers is None else tuple(args.vgg_layers.split(","))
