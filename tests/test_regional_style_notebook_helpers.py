@@ -33,6 +33,12 @@ def test_train_args_parse_back(tmp_path):
     assert (parsed.lr_g, parsed.lr_d, parsed.seed) == (2e-4, 8e-4, 3)
     default = parse_args(train_args("ours", 1, tmp_path, 32, 4, 4, 4, 1, 0.0, None, 4, 0))
     assert (default.lr_g, default.lr_d) == (1e-4, 4e-4) and default.vgg_layers is None
+    assert (default.generator_norm, default.encoder_norm) == ("instance", "instance")
+    assert default.lr_decay_start is None
+    cpu = parse_args(train_args("ours", 9, tmp_path, 32, 4, 4, 4, 1, 0.0, None, 4, 0,
+                                generator_norm="batch", encoder_norm="none",
+                                lr_decay_start=5))  # fmt: skip
+    assert (cpu.generator_norm, cpu.encoder_norm, cpu.lr_decay_start) == ("batch", "none", 5)
 
 
 def test_style_models_fit_save_load_and_fine_tune(tmp_path, one_thread):

@@ -9,6 +9,7 @@ from maskstyle.models.regional_style.baselines import Pix2PixHDBaseline, SPADEBa
 from maskstyle.models.regional_style.train import (
     METHODS,
     build_model,
+    linear_decay_factor,
     load_trained,
     main,
     train_cnf,
@@ -86,6 +87,54 @@ def test_training_cli_writes_a_model_that_reloads_and_knows_its_settings(tmp_pat
         main([*args[:-2], "--vgg-layers", "relu9_9", "--out", str(tmp_path / "other")])
     with pytest.raises(FileNotFoundError, match="train first"):
         load_trained(tmp_path / "missing")
+
+
+def test_linear_decay_factor_is_spade_schedule():
+    # constant to the start, then a straight line to 0 at the last step (closed form)
+    expected = [1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+    assert [linear_decay_factor(t, 4, 8) for t in range(9)] == expected
+
+
+def test_norm_options_choose_the_normalisation_layers():
+    from torch import nn
+
+    kw = dict(image_size=16, style_dim=4, ngf=4, encoder_ngf=4, num_up=2, hidden=4, z_dim=4)
+    default = build_model("ours", **kw)
+    assert any(isinstance(m, nn.InstanceNorm2d) for m in default.encoder.modules())
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in default.generator.modules())
+    cpu = build_model("ours", generator_norm="batch", encoder_norm="none", **kw)
+    assert not any(isinstance(m, nn.InstanceNorm2d) for m in cpu.encoder.modules())
+    norms = [m.norm for m in cpu.generator.modules() if hasattr(m, "norm")]
+    assert norms and all(isinstance(n, nn.BatchNorm2d) for n in norms)
+    for method in ("spade", "clade_icpe", "groupdnet"):
+        model = build_model(method, generator_norm="batch", **kw)
+        assert any(isinstance(m, nn.BatchNorm2d) for m in model.generator.modules()), method
+    with pytest.raises(ValueError, match="norm must be one of"):
+        build_model("sean", encoder_norm="batch", **kw)
+    # batch norm in eval mode: an image's output does not depend on its batch mates
+    cpu.eval()
+    x, m = _batch(2)
+    torch.testing.assert_close(cpu(x, m)[:1], cpu(x[:1], m[:1]))
+
+
+def test_training_cli_decays_the_learning_rate_to_zero(tmp_path, one_thread):
+    args = (
+        "--method sean --size 32 --num-up 2 --ngf 4 --encoder-ngf 4 --style-dim 4 --faces 4 "
+        "--steps 4 --batch-size 2 --vgg-layers relu1_1 --ndf 8 --lr-decay-start 2 "
+        "--generator-norm batch --encoder-norm none --checkpoint-every 2"
+    ).split() + ["--out", str(tmp_path / "run")]
+    summary = main(args)
+    assert summary["settings"]["lr_decay_start"] == 2
+    assert summary["settings"]["architecture"]["generator_norm"] == "batch"
+    state = torch.load(sorted((tmp_path / "run" / "checkpoints").glob("*.pt"))[-1],
+                       weights_only=False)  # fmt: skip
+    for name, lr in (("g", 1e-4), ("d", 4e-4)):
+        assert state["schedulers"][name]["_last_lr"][0] == pytest.approx(0.0)
+        assert state["schedulers"][name]["base_lrs"][0] == pytest.approx(lr)
+    assert isinstance(load_trained(tmp_path / "run").generator.head.norm_0.norm,
+                      torch.nn.BatchNorm2d)  # fmt: skip
+    with pytest.raises(ValueError, match="lr_decay_start must lie"):
+        main([*args[:-2], "--lr-decay-start", "4", "--out", str(tmp_path / "other")])
 
 
 def test_style_mapping_and_cnf_fits_lower_their_losses(one_thread):

@@ -87,8 +87,8 @@ class SPADEBaseline(nn.Module):
         self.encoder = ConvEncoder(image_size, ndf, z_dim)
         self.generator = RegionalGenerator(
             num_classes, image_size, ngf, num_up, norm=norm, z_dim=z_dim, hidden=hidden,
-            param_norm=param_norm,
-        )
+            param_norm=param_norm
+        )  # fmt: skip
 
     def encode(self, images: torch.Tensor, labels: torch.Tensor):
         check_image_labels(images, labels, self.num_classes)

@@ -94,9 +94,7 @@ class RegionalGenerator(nn.Module):
                         channels, num_classes, style_dim, hidden, norm=param_norm, noise=noise
                     )
                 if kind in ("clade", "clade_icpe"):
-                    return CLADE(
-                        channels, num_classes, norm=param_norm, icpe=kind == "clade_icpe"
-                    )
+                    return CLADE(channels, num_classes, norm=param_norm, icpe=kind == "clade_icpe")
                 return SPADE(channels, num_classes, hidden, norm=param_norm)
 
             return build

@@ -89,8 +89,8 @@ class GroupDNetBaseline(nn.Module):
         self.encoder = GroupedEncoder(num_classes, image_size, encoder_ngf, z_dim)
         self.generator = RegionalGenerator(
             num_classes, image_size, ngf, num_up, norm="sean", style_dim=z_dim, hidden=hidden,
-            param_norm=param_norm,
-        )
+            param_norm=param_norm
+        )  # fmt: skip
         self.prior = GroupDNetPrior(z_dim)
 
     def encode(self, images: torch.Tensor, labels: torch.Tensor):

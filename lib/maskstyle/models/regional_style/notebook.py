@@ -82,6 +82,7 @@ def train_args(
     lr_d: float | None = None,
     generator_norm: str = "instance",
     encoder_norm: str = "instance",
+    lr_decay_start: int | None = None,
 ) -> list[str]:
     """The command-line arguments of ``python -m maskstyle.models.regional_style.train``."""
     args = [
@@ -99,6 +100,8 @@ def train_args(
         args += ["--lr-g", str(lr_g)]
     if lr_d is not None:
         args += ["--lr-d", str(lr_d)]
+    if lr_decay_start is not None:
+        args += ["--lr-decay-start", str(lr_decay_start)]
     return args
 
 

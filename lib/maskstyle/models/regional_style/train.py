@@ -126,6 +126,14 @@ def _d_input(images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> to
     return torch.cat([onehot, images * 2 - 1], 1)
 
 
+def linear_decay_factor(step: int, decay_start: int, total_steps: int) -> float:
+    """The learning-rate factor at ``step``: 1 up to ``decay_start``, then linearly to 0 at
+    ``total_steps`` (SPADE's ``niter`` constant epochs, then ``niter_decay`` linear ones)."""
+    if step <= decay_start:
+        return 1.0
+    return max(0.0, (total_steps - step) / (total_steps - decay_start))
+
+
 def train_regional_style(
     model: nn.Module,
     dataset: Dataset,
@@ -139,6 +147,7 @@ def train_regional_style(
     ndf: int = 32,
     lr_g: float = LR_G,
     lr_d: float = LR_D,
+    lr_decay_start: int | None = None,
     seed: int = 0,
     fresh: bool = False,
     log_every: int = 10,
@@ -149,7 +158,9 @@ def train_regional_style(
 
     ``vgg_layers`` restricts the perceptual loss to some of SPADE's layers (default: all
     five, relu1_1..relu5_1, SPADE's weights); ``ndf`` is the discriminator width; ``lr_g`` /
-    ``lr_d`` default to the paper's TTUR pair."""
+    ``lr_d`` default to the paper's TTUR pair. ``lr_decay_start``: both learning rates stay
+    constant to that step, then fall linearly to 0 at ``steps`` (SPADE/SEAN's ``niter`` /
+    ``niter_decay`` schedule); ``None`` keeps them constant."""
     from maskstyle.gan import (
         AlternatingGANStep,
         PerceptualLoss,
@@ -170,6 +181,19 @@ def train_regional_style(
     vgg = PerceptualLoss(layer_weights=layers, weights=vgg_weights, seed=seed)
     vgg.requires_grad_(False)
     opt_g, opt_d = ttur_pair(model.parameters(), disc.parameters(), lr_g, lr_d, betas=BETAS)
+    schedulers = {}
+    if lr_decay_start is not None:
+        if not 0 <= lr_decay_start < steps:
+            raise ValueError(
+                f"lr_decay_start must lie in [0, steps={steps}), got {lr_decay_start}; omit it "
+                "for a constant learning rate"
+            )
+        schedulers = {
+            name: torch.optim.lr_scheduler.LambdaLR(
+                opt, lambda t: linear_decay_factor(t, lr_decay_start, steps)
+            )
+            for name, opt in (("g", opt_g), ("d", opt_d))
+        }
     loader = ResumableLoader(
         DataLoader(dataset, batch_size=batch_size, sampler=ResumableSampler(dataset, seed=seed))
     )
@@ -209,6 +233,7 @@ def train_regional_style(
         models={"model": model, "discriminator": disc},
         optimizers={"g": opt_g, "d": opt_d},
         step_fn=step_fn,
+        schedulers=schedulers,
         data=loader,
         total_steps=steps,
         out_dir=out_dir,
@@ -327,6 +352,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ndf", type=int, default=32, help="discriminator width (SPADE: 64)")
     p.add_argument("--lr-g", type=float, default=LR_G, help="generator/encoder lr (paper 1e-4)")
     p.add_argument("--lr-d", type=float, default=LR_D, help="discriminator lr (paper 4e-4)")
+    p.add_argument(
+        "--lr-decay-start", type=int, default=None,
+        help="step from which both lrs fall linearly to 0 at --steps (default: constant)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fresh", action="store_true", help="discard checkpoints in --out")
     p.add_argument("--log-every", type=int, default=10)
@@ -359,11 +388,13 @@ def main(argv: list[str] | None = None) -> dict:
         "batch_size": args.batch_size, "l1": args.l1, "fm": FM_WEIGHT, "vgg": VGG_WEIGHT,
         "vgg_weights": args.vgg_weights, "vgg_layers": vgg_layers, "ndf": args.ndf,
         "lr_g": args.lr_g, "lr_d": args.lr_d, "seed": args.seed,
+        **({"lr_decay_start": args.lr_decay_start} if args.lr_decay_start is not None else {}),
     }  # fmt: skip
     history = train_regional_style(
         model, dataset, args.steps, args.out, settings, batch_size=args.batch_size,
         l1=args.l1, vgg_weights=args.vgg_weights, vgg_layers=vgg_layers, ndf=args.ndf,
-        lr_g=args.lr_g, lr_d=args.lr_d, seed=args.seed, fresh=args.fresh,
+        lr_g=args.lr_g, lr_d=args.lr_d, lr_decay_start=args.lr_decay_start, seed=args.seed,
+        fresh=args.fresh,
         log_every=args.log_every, checkpoint_every=args.checkpoint_every,
     )  # fmt: skip
     frame = history.to_frame()
