@@ -9,7 +9,6 @@ from maskstyle.models.regional_style.baselines import Pix2PixHDBaseline, SPADEBa
 from maskstyle.models.regional_style.train import (
     METHODS,
     build_model,
-    linear_decay_factor,
     load_trained,
     main,
     train_cnf,
@@ -87,12 +86,6 @@ def test_training_cli_writes_a_model_that_reloads_and_knows_its_settings(tmp_pat
         main([*args[:-2], "--vgg-layers", "relu9_9", "--out", str(tmp_path / "other")])
     with pytest.raises(FileNotFoundError, match="train first"):
         load_trained(tmp_path / "missing")
-
-
-def test_linear_decay_factor_is_spade_schedule():
-    # constant to the start, then a straight line to 0 at the last step (closed form)
-    expected = [1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
-    assert [linear_decay_factor(t, 4, 8) for t in range(9)] == expected
 
 
 def test_norm_options_choose_the_normalisation_layers():

@@ -126,14 +126,6 @@ def _d_input(images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> to
     return torch.cat([onehot, images * 2 - 1], 1)
 
 
-def linear_decay_factor(step: int, decay_start: int, total_steps: int) -> float:
-    """The learning-rate factor at ``step``: 1 up to ``decay_start``, then linearly to 0 at
-    ``total_steps`` (SPADE's ``niter`` constant epochs, then ``niter_decay`` linear ones)."""
-    if step <= decay_start:
-        return 1.0
-    return max(0.0, (total_steps - step) / (total_steps - decay_start))
-
-
 def train_regional_style(
     model: nn.Module,
     dataset: Dataset,
@@ -167,6 +159,7 @@ def train_regional_style(
         discriminator_loss,
         feature_matching_loss,
         generator_loss,
+        linear_decay_schedule,
         ttur_pair,
     )
     from maskstyle.gan.perceptual import SPADE_LAYER_WEIGHTS
@@ -189,10 +182,8 @@ def train_regional_style(
                 "for a constant learning rate"
             )
         schedulers = {
-            name: torch.optim.lr_scheduler.LambdaLR(
-                opt, lambda t: linear_decay_factor(t, lr_decay_start, steps)
-            )
-            for name, opt in (("g", opt_g), ("d", opt_d))
+            "g": linear_decay_schedule(opt_g, lr_decay_start, steps),
+            "d": linear_decay_schedule(opt_d, lr_decay_start, steps),
         }
     loader = ResumableLoader(
         DataLoader(dataset, batch_size=batch_size, sampler=ResumableSampler(dataset, seed=seed))
