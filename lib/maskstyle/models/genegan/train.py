@@ -85,7 +85,7 @@ class TrainSettings:
     w_gan: float = 1.0
     w_nulling: float = 1.0
     w_parallelogram: float = 0.01  # on the 0..255 scale (Sec. 2.1.2, official code)
-    ema: float = 0.0  # > 0: evaluate and keep an EMA of the weights with this decay (gan.ema)
+    ema: float = 0.0  # > 0: keep an EMA of the weights (gan.ema), validated beside them
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -278,11 +278,12 @@ def train(
 
     def evaluate(step: int) -> None:
         nonlocal best, rows
-        snapshots[step] = _children_grid(averaged or model, settings, *fixed)
+        snapshots[step] = _children_grid(model if averaged is None else averaged, settings,
+                                        *fixed)
         torch.save(snapshots, children_path)
         if classifier is None:
             return
-        candidates = {"trained": model} | ({"average": averaged} if averaged else {})
+        candidates = {"trained": model} | ({"average": averaged} if averaged is not None else {})
         scores = {}
         for name, candidate in candidates.items():
             scores[name] = evaluate_edits(candidate, classifier, validation)

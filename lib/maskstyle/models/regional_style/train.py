@@ -41,8 +41,10 @@ from maskstyle.models.regional_style.baselines import (
     Pix2PixHDBaseline,
     SPADEBaseline,
 )
+from maskstyle.models.regional_style.encoder import ENCODER_NORMS
 from maskstyle.models.regional_style.groupdnet import GroupDNetBaseline
 from maskstyle.models.regional_style.model import VARIANTS, RegionalStyleConfig, RegionalStyleNet
+from maskstyle.nn.spade import NORM_KINDS
 from maskstyle.train.settings import read_run_summary
 
 METHODS = (*VARIANTS, *GLOBAL_NORMS, "pix2pixhd", "groupdnet")
@@ -326,11 +328,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--encoder-ngf", type=int, default=16, help="style encoder width (32)")
     p.add_argument("--num-up", type=int, default=4, help="generator up-blocks (paper: 5)")
     p.add_argument(
-        "--generator-norm", default="instance", choices=("instance", "batch"),
+        "--generator-norm", default="instance", choices=NORM_KINDS,
         help="parameter-free norm in the generator's blocks (official SPADE/SEAN: batch)",
     )  # fmt: skip
     p.add_argument(
-        "--encoder-norm", default="instance", choices=("instance", "none"),
+        "--encoder-norm", default="instance", choices=ENCODER_NORMS,
         help="ours/SEAN style encoder's norm (SEAN: instance)",
     )  # fmt: skip
     p.add_argument("--batch-size", type=int, default=4)
