@@ -129,3 +129,75 @@ def test_mapping_losses_are_eq_6():
     want_g = -torch.log(torch.sigmoid(d(fake))).mean()
     torch.testing.assert_close(d_loss, want_d, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(g_loss, want_g, atol=1e-5, rtol=1e-5)
+
+
+class ZeroField(nn.Module):
+    """f = 0: the flow is the identity, so only the input normalisation acts."""
+
+    def forward(self, t, s):
+        return 0.0 * s  # (depends on s, so the trace is defined: 0)
+
+
+def test_cnf_whitening_is_the_gaussian_of_the_codes_mean_and_covariance():
+    torch.manual_seed(0)
+    mix = torch.tensor([[0.1, 0.0, 0.0], [0.3, 0.5, 0.0], [-1.0, 0.4, 2.0]])
+    codes = torch.randn(500, 3) @ mix.T + torch.tensor([1.0, -2.0, 0.0])
+    cnf = StyleCNF(3, func=ZeroField(), rtol=1e-7, atol=1e-7)
+    cnf.set_normalisation(codes)
+    cov = torch.cov(codes.T)
+    torch.testing.assert_close(cnf.shift, codes.mean(0))
+    torch.testing.assert_close(cnf.colour @ cnf.colour, cov, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(cnf.whiten @ cnf.colour, torch.eye(3), atol=1e-5, rtol=1e-5)
+    s = torch.randn(4, 3)
+    # change of variables of s -> Sigma^{-1/2} (s - mu): log N(s; mu, Sigma)
+    want = torch.distributions.MultivariateNormal(codes.mean(0), cov).log_prob(s)
+    torch.testing.assert_close(cnf.log_prob(s, exact=True), want, atol=1e-4, rtol=1e-4)
+    z = cnf.encode(codes)  # the latent of the codes is white
+    torch.testing.assert_close(torch.cov(z.T), torch.eye(3), atol=1e-4, rtol=1e-4)
+
+
+def test_cnf_with_whitening_inverts_and_survives_a_state_dict():
+    cnf = _cnf()
+    codes = torch.randn(50, 4) * 0.15 + 0.3
+    cnf.set_normalisation(codes)
+    torch.testing.assert_close(cnf.decode(cnf.encode(codes[:5])), codes[:5], atol=1e-4, rtol=1e-4)
+    again = _cnf()
+    again.load_state_dict(cnf.state_dict())
+    torch.testing.assert_close(again.encode(codes[:5]), cnf.encode(codes[:5]))
+    rank_one = torch.randn(10, 1) * torch.ones(1, 4)  # degenerate directions stay invertible
+    cnf.set_normalisation(rank_one)
+    torch.testing.assert_close(cnf.decode(cnf.encode(rank_one)), rank_one, atol=1e-3, rtol=1e-3)
+    with pytest.raises(ValueError, match="at least 2 codes"):
+        cnf.set_normalisation(codes[:1])
+
+
+def test_nearest_code_distance_matches_a_brute_force_loop():
+    from maskstyle.models.regional_style.evaluate import nearest_code_distance
+
+    torch.manual_seed(0)
+    codes, bank = torch.randn(5, 3), torch.randn(7, 3)
+    want = [min(float((c - b).norm()) for b in bank) for c in codes]
+    torch.testing.assert_close(nearest_code_distance(codes, bank), torch.tensor(want))
+    with pytest.raises(ValueError, match="share D"):
+        nearest_code_distance(codes, torch.randn(7, 4))
+
+
+def test_fine_tune_realism_rows():
+    from maskstyle.models.regional_style.evaluate import fine_tune_realism
+
+    torch.manual_seed(0)
+    # real codes spread along one axis: z moves follow it (whitened latent), style moves not
+    bank = torch.randn(400, 4) * torch.tensor([1.0, 0.01, 0.01, 0.01])
+    held_out = torch.randn(20, 4) * torch.tensor([1.0, 0.01, 0.01, 0.01])
+    cnf = StyleCNF(4, func=ZeroField(), rtol=1e-7, atol=1e-7)
+    cnf.set_normalisation(bank)
+    rows = fine_tune_realism(cnf, held_out, bank, etas=[0.0, 3.0], seed=0)
+    table = {(r["eta"], r["space"]): r for r in rows}
+    assert len(rows) == 6
+    for space in ("z (CNF)", "style", "style, z's length"):
+        assert table[(0.0, space)]["move"] == pytest.approx(0.0, abs=1e-5)
+        assert table[(0.0, space)]["nn_ratio"] == pytest.approx(1.0, rel=1e-4)
+    z, same = table[(3.0, "z (CNF)")], table[(3.0, "style, z's length")]
+    assert same["move"] == pytest.approx(z["move"], rel=1e-4)
+    assert table[(3.0, "style")]["move"] == pytest.approx(3.0, rel=1e-4)
+    assert z["nn_ratio"] < same["nn_ratio"]  # direction alone: z stays near the real codes

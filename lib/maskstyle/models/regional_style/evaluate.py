@@ -10,6 +10,8 @@
   VAE prior.
 - :func:`reconstruction_table`, :func:`diversity_row`, :func:`harmony_row`: the numbers.
 - :func:`style_code_timing`: seconds per style code, mapping network vs CNF (Sec. 4.7).
+- :func:`fine_tune_realism`: how far fine-tuned codes stray from real ones (Fig. 5's claim
+  as a number).
 """
 
 from __future__ import annotations
@@ -137,8 +139,49 @@ def style_code_timing(mapping, cnf, group: str, repeats: int = 5) -> dict[str, f
     return {"mapping_s": t_map, "cnf_s": t_cnf, "mapping_vs_cnf_speedup": t_cnf / t_map}
 
 
+def nearest_code_distance(codes: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+    """Euclidean distance ``[N]`` from each code ``[N, D]`` to its nearest one in ``bank``."""
+    codes, bank = codes.flatten(1), bank.flatten(1)
+    if codes.shape[1] != bank.shape[1] or len(bank) == 0:
+        raise ValueError(
+            f"codes {tuple(codes.shape)} and a non-empty bank {tuple(bank.shape)} must share D"
+        )
+    return torch.cdist(codes, bank).min(1).values
+
+
+def fine_tune_realism(
+    cnf, rows: torch.Tensor, bank: torch.Tensor, etas, seed: int = 0
+) -> list[dict[str, float]]:
+    """Fig. 5's claim as a number: held-out codes ``rows`` ``[N, D]`` (one group) moved by
+    ``eta`` along one random unit direction each, in three ways - in the CNF's latent
+    (``"z (CNF)"``, Eqs. 7-8), directly in style space (``"style"``), and in style space by
+    the same length the z move gave (``"style, z's length"``: direction alone, not size).
+    Per ``(eta, space)``: ``move`` (mean ``|s' - s|``) and ``nn_ratio``, the mean distance of
+    the moved codes to their nearest real code of ``bank`` (the training codes) over that of
+    the unmoved held-out codes: about 1 = as close to real codes as an unseen real code."""
+    from maskstyle.models.regional_style.cnf import fine_tune_style_space, random_direction
+
+    rows, bank = rows.flatten(1), bank.flatten(1)
+    d = random_direction(len(rows), rows.shape[1], torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        base = nearest_code_distance(rows, bank).mean()
+        out = []
+        for eta in etas:
+            by_z = cnf.fine_tune(rows, d, eta)
+            length = (by_z - rows).norm(dim=1, keepdim=True)
+            moved = {"z (CNF)": by_z, "style": fine_tune_style_space(rows, d, eta),
+                     "style, z's length": rows + length * d}  # fmt: skip
+            for space, m in moved.items():
+                ratio = nearest_code_distance(m, bank).mean() / base
+                out.append({"eta": float(eta), "space": space, "nn_ratio": float(ratio),
+                            "move": float((m - rows).norm(dim=1).mean())})  # fmt: skip
+    return out
+
+
 __all__ = [
     "diversity_row",
+    "fine_tune_realism",
+    "nearest_code_distance",
     "harmony_row",
     "reconstruct",
     "reconstruction_table",
