@@ -4,9 +4,7 @@ SEAN generator, CNF style fine-tuning (Eqs. 7-8), and the baselines (SEAN, ours 
 ours w/o softmax, SPADE, CLADE, CLADE-ICPE, pix2pixHD-style instance pooling, a
 GroupDNet-style grouped per-class VAE encoder with the SEAN generator) and Table 5's mapping
 variants (StarGAN-v2-style mapping trained through the generator, GroupDNet-style sampling
-of the VAE prior).
-
-Not implemented (the issue lists it "if feasible"): SEAN+DoveNet harmonisation."""
+of the VAE prior), and a DoveNet-style harmoniser for the SEAN+DoveNet baseline."""
 
 from maskstyle._lazy import lazy_exports
 
@@ -33,6 +31,8 @@ _EXPORTS = {
     "GroupDNetPrior": ".groupdnet",
     "StarGANv2Mapping": ".stargan_mapping",
     "train_stargan_mapping": ".stargan_mapping",
+    "DoveNetHarmonizer": ".dovenet",
+    "train_dovenet": ".dovenet",
     "METHODS": ".train",
     "build_model": ".train",
     "load_trained": ".train",

@@ -270,6 +270,32 @@ def fit_harmony_classifier(
     return {"classifier": clf, "history": history, "test_accuracy": accuracy, "test": test}
 
 
+def fit_dovenet(
+    n: int, image_size: int, seed: int, steps: int, n_test: int, progress: bool = True
+) -> dict[str, Any]:
+    """The SEAN+DoveNet baseline's harmoniser trained on ``n`` face-world lighting composites
+    (seed ``seed``) and its error inside the pasted region on ``n_test`` held-out ones
+    (``seed + 1``): ``{"harmonizer", "history", "test_error": {"composite", "harmonised"}}``."""
+    from maskstyle.models.regional_style.data import lighting_composites
+    from maskstyle.models.regional_style.dovenet import DoveNetHarmonizer, train_dovenet
+
+    torch.manual_seed(seed)
+    train = lighting_composites(n, image_size, seed)
+    test = lighting_composites(n_test, image_size, seed + 1)
+    net = DoveNetHarmonizer()
+    history = train_dovenet(net, train["real"], train["composite"], train["mask"], steps,
+                            seed=seed, progress=progress)  # fmt: skip
+    region = test["mask"][:, None].float()
+
+    def error(images: torch.Tensor) -> float:
+        return float(((images - test["real"]).abs() * region).sum() / (3 * region.sum()))
+
+    with torch.no_grad():
+        harmonised = net(test["composite"], test["mask"])
+    errors = {"composite": error(test["composite"]), "harmonised": error(harmonised)}
+    return {"harmonizer": net, "history": history, "test_error": errors}
+
+
 @torch.no_grad()
 def fine_tune_grid(
     model, cnf, image: torch.Tensor, labels: torch.Tensor, group: str, etas: Sequence[float],
@@ -311,6 +337,7 @@ __all__ = [
     "encode_styles",
     "face_batch",
     "fine_tune_grid",
+    "fit_dovenet",
     "fit_harmony_classifier",
     "fit_stargan_mapping",
     "fit_style_models",
