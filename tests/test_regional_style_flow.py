@@ -201,3 +201,16 @@ def test_fine_tune_realism_rows():
     assert same["move"] == pytest.approx(z["move"], rel=1e-4)
     assert table[(3.0, "style")]["move"] == pytest.approx(3.0, rel=1e-4)
     assert z["nn_ratio"] < same["nn_ratio"]  # direction alone: z stays near the real codes
+
+
+def test_paired_difference_is_the_mean_and_standard_error_of_the_differences():
+    from maskstyle.models.regional_style.evaluate import paired_difference
+
+    a, b = torch.tensor([3.0, 5.0, 4.0, 8.0]), torch.tensor([1.0, 4.0, 4.0, 5.0])
+    d = [2.0, 1.0, 0.0, 3.0]  # mean 1.5; unbiased var = (0.25 + 0.25 + 2.25 + 2.25) / 3
+    out = paired_difference(a, b)
+    assert out["mean_difference"] == pytest.approx(1.5)
+    assert out["stderr"] == pytest.approx(math.sqrt(5.0 / 3.0) / 2.0)
+    assert out["n"] == len(d)
+    with pytest.raises(ValueError, match="paired samples"):
+        paired_difference(a, b[:3])

@@ -189,3 +189,18 @@ def test_evaluation_interface_on_untrained_models(one_thread):
     assert 0 <= hs["harmony_score"] <= 1 and hs["harmony_error_region"] > 0
     timing = style_code_timing(rsm, cnf, "skin", repeats=2)
     assert timing["mapping_vs_cnf_speedup"] == pytest.approx(timing["cnf_s"] / timing["mapping_s"])
+
+
+def test_per_image_psnr_is_batch_independent(one_thread):
+    from maskstyle.metrics import psnr
+    from maskstyle.models.regional_style.evaluate import per_image_psnr, reconstruct
+    from maskstyle.models.regional_style.notebook import face_batch
+
+    torch.manual_seed(0)
+    kw = dict(image_size=32, style_dim=4, ngf=4, encoder_ngf=4, num_up=2, hidden=4, z_dim=4,
+              generator_norm="batch")
+    model = build_model("ours", **kw).eval()
+    faces = face_batch(5, 32, 0)
+    whole = psnr(reconstruct(model, faces["images"], faces["labels"]), faces["images"],
+                 reduction="none")
+    torch.testing.assert_close(per_image_psnr(model, faces["images"], faces["labels"], 2), whole)

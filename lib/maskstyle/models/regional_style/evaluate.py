@@ -9,6 +9,8 @@
   SPADE/CLADE/CLADE-ICPE draw a global ``z``; GroupDNet draws the group's codes from its
   VAE prior.
 - :func:`reconstruction_table`, :func:`diversity_row`, :func:`harmony_row`: the numbers.
+- :func:`per_image_psnr`, :func:`paired_difference`: two methods compared face by face, with
+  the standard error of the mean difference (is an ordering more than noise?).
 - :func:`style_code_timing`: seconds per style code, mapping network vs CNF (Sec. 4.7).
 - :func:`fine_tune_realism`: how far fine-tuned codes stray from real ones (Fig. 5's claim
   as a number).
@@ -106,6 +108,29 @@ def reconstruction_table(
     return row
 
 
+@torch.no_grad()
+def per_image_psnr(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 50
+) -> torch.Tensor:
+    """PSNR ``[N]`` of ``model``'s reconstruction of every image, in batches."""
+    from maskstyle.metrics import psnr
+
+    return torch.cat([psnr(reconstruct(model, images[i:i + batch_size], labels[i:i + batch_size]),
+                           images[i:i + batch_size], reduction="none")
+                      for i in range(0, len(images), batch_size)])  # fmt: skip
+
+
+def paired_difference(a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
+    """Mean of ``a - b`` over paired samples ``[N]`` (N >= 2) and its standard error
+    ``std(a - b) / sqrt(N)`` (unbiased std): ``{"mean_difference", "stderr", "n"}``."""
+    a, b = a.flatten().double(), b.flatten().double()
+    if a.shape != b.shape or len(a) < 2:
+        raise ValueError(f"need two paired samples of the same size >= 2, got {a.shape}, {b.shape}")
+    d = a - b
+    return {"mean_difference": float(d.mean()), "stderr": float(d.std() / len(d) ** 0.5),
+            "n": len(d)}  # fmt: skip
+
+
 def diversity_row(samples: torch.Tensor, labels: torch.Tensor, group: str, distance=None):
     """``{"mcsd", "mocd"}`` of ``samples [B, n, 3, H, W]`` for a region group."""
     from maskstyle.metrics import mcsd_mocd
@@ -182,6 +207,8 @@ __all__ = [
     "diversity_row",
     "fine_tune_realism",
     "nearest_code_distance",
+    "paired_difference",
+    "per_image_psnr",
     "harmony_row",
     "reconstruct",
     "reconstruction_table",
