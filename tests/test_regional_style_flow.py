@@ -132,7 +132,7 @@ def test_mapping_losses_are_eq_6():
 
 
 class ZeroField(nn.Module):
-    """f = 0: the flow is the identity, so only the input normalisation acts."""
+    """f = 0: the flow is the identity, so only the whitening acts."""
 
     def forward(self, t, s):
         return 0.0 * s  # (depends on s, so the trace is defined: 0)
@@ -143,7 +143,7 @@ def test_cnf_whitening_is_the_gaussian_of_the_codes_mean_and_covariance():
     mix = torch.tensor([[0.1, 0.0, 0.0], [0.3, 0.5, 0.0], [-1.0, 0.4, 2.0]])
     codes = torch.randn(500, 3) @ mix.T + torch.tensor([1.0, -2.0, 0.0])
     cnf = StyleCNF(3, func=ZeroField(), rtol=1e-7, atol=1e-7)
-    cnf.set_normalisation(codes)
+    cnf.set_whitening(codes)
     cov = torch.cov(codes.T)
     torch.testing.assert_close(cnf.shift, codes.mean(0))
     torch.testing.assert_close(cnf.colour @ cnf.colour, cov, atol=1e-5, rtol=1e-4)
@@ -159,16 +159,16 @@ def test_cnf_whitening_is_the_gaussian_of_the_codes_mean_and_covariance():
 def test_cnf_with_whitening_inverts_and_survives_a_state_dict():
     cnf = _cnf()
     codes = torch.randn(50, 4) * 0.15 + 0.3
-    cnf.set_normalisation(codes)
+    cnf.set_whitening(codes)
     torch.testing.assert_close(cnf.decode(cnf.encode(codes[:5])), codes[:5], atol=1e-4, rtol=1e-4)
     again = _cnf()
     again.load_state_dict(cnf.state_dict())
     torch.testing.assert_close(again.encode(codes[:5]), cnf.encode(codes[:5]))
     rank_one = torch.randn(10, 1) * torch.ones(1, 4)  # degenerate directions stay invertible
-    cnf.set_normalisation(rank_one)
+    cnf.set_whitening(rank_one)
     torch.testing.assert_close(cnf.decode(cnf.encode(rank_one)), rank_one, atol=1e-3, rtol=1e-3)
     with pytest.raises(ValueError, match="at least 2 codes"):
-        cnf.set_normalisation(codes[:1])
+        cnf.set_whitening(codes[:1])
 
 
 def test_nearest_code_distance_matches_a_brute_force_loop():
@@ -190,7 +190,7 @@ def test_fine_tune_realism_rows():
     bank = torch.randn(400, 4) * torch.tensor([1.0, 0.01, 0.01, 0.01])
     held_out = torch.randn(20, 4) * torch.tensor([1.0, 0.01, 0.01, 0.01])
     cnf = StyleCNF(4, func=ZeroField(), rtol=1e-7, atol=1e-7)
-    cnf.set_normalisation(bank)
+    cnf.set_whitening(bank)
     rows = fine_tune_realism(cnf, held_out, bank, etas=[0.0, 3.0], seed=0)
     table = {(r["eta"], r["space"]): r for r in rows}
     assert len(rows) == 6

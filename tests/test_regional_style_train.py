@@ -142,7 +142,7 @@ def test_style_mapping_and_cnf_fits_lower_their_losses(one_thread):
     present[:, 13] = False
     with pytest.raises(ValueError, match="fewer than 2 images"):
         train_style_mapping(rsm, styles, present, steps=1, progress=False)
-    # two clusters: after the fit's input normalisation a Gaussian is not yet the optimum
+    # two clusters: after the fit's whitening a Gaussian is not yet the optimum
     sign = torch.randint(0, 2, (64, 1)) * 2 - 1
     codes = sign * torch.tensor([1.0, 0.5]) + 0.1 * torch.randn(64, 2)
     cnf = StyleCNF(2, hidden=8, method="rk4")

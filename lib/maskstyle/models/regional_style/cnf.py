@@ -24,7 +24,7 @@ Rademacher ``e`` (FFJORD). Integration uses ``torchdiffeq.odeint`` (default dopr
 dimension about 0.15 in the cpu run) and along few directions, so a short fit leaves the
 flow near the identity and its latent is the style space again. As a fixed first layer of
 the flow (Glow's data-dependent initialisation, here of an invertible linear map),
-:meth:`StyleCNF.set_normalisation` stores the codes' mean ``mu`` and covariance
+:meth:`StyleCNF.set_whitening` stores the codes' mean ``mu`` and covariance
 ``Sigma = V diag(lambda) V^T`` (eigenvalues floored at ``min_std^2``), and the flow runs on
 the whitened code:
 
@@ -139,14 +139,14 @@ class StyleCNF(nn.Module):
         self.register_buffer("log_det_whiten", torch.zeros(()))  # -1/2 sum log lambda
 
     @torch.no_grad()
-    def set_normalisation(self, codes: torch.Tensor, min_std: float = 1e-3) -> None:
+    def set_whitening(self, codes: torch.Tensor, min_std: float = 1e-3) -> None:
         """Store the mean and the (symmetric) whitening and colouring matrices of the
         covariance of ``codes`` ``[N, dim]`` (N >= 2) as the flow's fixed first layer
         (module docstring); eigenvalues below ``min_std**2`` are raised to it, so a
         degenerate direction stays invertible."""
         codes = self._check(codes, "codes")
         if len(codes) < 2:
-            raise ValueError(f"set_normalisation needs at least 2 codes, got {len(codes)}")
+            raise ValueError(f"set_whitening needs at least 2 codes, got {len(codes)}")
         x = codes.double()
         centred = x - x.mean(0)
         cov = centred.T @ centred / (len(x) - 1)

@@ -244,7 +244,7 @@ def load_style_models(path: str | os.PathLike) -> dict[str, Any]:
     cnfs = {}
     for g, sd in state["cnf"].items():
         cnf = StyleCNF(state["cnf_dim"][g], hidden=state["cnf_hidden"], rtol=1e-3, atol=1e-3)
-        cnf.load_state_dict(dict(cnf.state_dict()) | sd)  # files before the normalisation: identity
+        cnf.load_state_dict(dict(cnf.state_dict()) | sd)  # files before the whitening: identity
         cnfs[g] = cnf.eval()
     return {"mapping": mapping.eval(), "cnf": cnfs}
 

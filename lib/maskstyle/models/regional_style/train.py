@@ -289,12 +289,12 @@ def train_cnf(
     progress: bool = True,
 ) -> list[float]:
     """Maximum likelihood (Hutchinson trace) on style codes ``[N, dim]``; returns the
-    negative log-likelihood per step. The flow's input normalisation is set from ``codes``
-    first (:meth:`StyleCNF.set_normalisation`)."""
+    negative log-likelihood per step. The flow's whitening is set from ``codes``
+    first (:meth:`StyleCNF.set_whitening`)."""
     from tqdm.auto import trange
 
     codes = codes.detach().flatten(1)
-    cnf.set_normalisation(codes)
+    cnf.set_whitening(codes)
     opt = torch.optim.Adam(cnf.parameters(), lr=lr)
     history = []
     for _ in trange(steps, disable=not progress, desc="CNF (Eqs. 7-8)"):
