@@ -16,6 +16,10 @@ paper only says they are "re-scaled to a unified resolution". We resize each to 
 size (bilinear) and project ``F_1..F_4`` to ``style_dim`` channels with a 1x1 conv + tanh
 (the same range as ``F_5``'s tanh). ``fusion="linear"`` uses the raw ``a_i`` (initialised
 ``1/K``) without softmax ("ours w/o softmax"); ``fusion="last"`` is SEAN (``F_5`` only).
+The paper does not say how the ``a_i`` start. Equal weights are the default;
+``last_scale_weight=w`` starts ``F_5`` (SEAN's feature) at weight ``w`` and shares ``1 - w``
+equally among ``F_1..F_4``, so that the fused encoder starts near SEAN's and learns how much of
+the shallow features to mix in (softmax: ``a_5 = log(w (K - 1) / (1 - w))``, the others 0).
 Spectral norm on every conv of the encoder (SPADE/SEAN, paper Sec. 4.2). ``norm="instance"``
 is SEAN's encoder; ``norm="none"`` drops its instance norms, which subtract every image's
 per-channel mean after the first conv and so discard the image's mean colour before any
@@ -60,6 +64,27 @@ def check_image_labels(images: torch.Tensor, labels: torch.Tensor, num_classes: 
         )
 
 
+def initial_scale_logits(k: int, fusion: str, last_scale_weight: float | None) -> torch.Tensor:
+    """Eq. 1's learnable scalars ``a_1..a_K`` at the start of training.
+
+    ``None``: equal weights (softmax of zeros, or ``1/K`` each for ``"linear"``). A weight
+    ``w`` gives ``F_K`` the fusion weight ``w`` and each other scale ``(1 - w) / (K - 1)``."""
+    if last_scale_weight is None:
+        return torch.zeros(k) if fusion == "softmax" else torch.full((k,), 1.0 / k)
+    if fusion == "last":
+        raise ValueError("last_scale_weight applies to fusion 'softmax' or 'linear', not 'last'")
+    w = float(last_scale_weight)
+    if not 0.0 < w < 1.0:
+        raise ValueError(f"last_scale_weight must lie in (0, 1), got {w}; use None for equal")
+    if fusion == "linear":
+        init = torch.full((k,), (1.0 - w) / (k - 1))
+        init[-1] = w
+        return init
+    init = torch.zeros(k)
+    init[-1] = torch.log(torch.tensor(w * (k - 1) / (1.0 - w)))
+    return init
+
+
 class MultiScaleStyleEncoder(nn.Module):
     """Image + label map -> style matrix ``[B, num_classes, style_dim]`` (Eqs. 1-2).
 
@@ -76,6 +101,7 @@ class MultiScaleStyleEncoder(nn.Module):
         fusion: str = "softmax",
         spectral: bool = True,
         norm: str = "instance",
+        last_scale_weight: float | None = None,
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
@@ -107,9 +133,7 @@ class MultiScaleStyleEncoder(nn.Module):
             nn.Sequential(_sn(nn.Conv2d(w, style_dim, 1), spectral), nn.Tanh())
             for w in (widths if fusion != "last" else ())
         )
-        k = len(self.layers)
-        # Eq. 1's learnable scalars a_i; equal at start (softmax -> 1/K each).
-        init = torch.zeros(k) if fusion == "softmax" else torch.full((k,), 1.0 / k)
+        init = initial_scale_logits(len(self.layers), fusion, last_scale_weight)
         self.scale_logits = nn.Parameter(init, requires_grad=fusion != "last")
 
     def fusion_weights(self) -> torch.Tensor:

@@ -52,6 +52,7 @@ class RegionalStyleConfig:
     spectral: bool = True
     generator_norm: str = "instance"  # parameter-free norm of the SEAN blocks (official: batch)
     encoder_norm: str = "instance"  # SEAN's encoder; "none" keeps each image's mean colour
+    last_scale_weight: float | None = None  # F_5's fusion weight at init (None: equal)
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -76,6 +77,7 @@ class RegionalStyleNet(nn.Module):
             fusion=str(spec["fusion"]),
             spectral=config.spectral,
             norm=config.encoder_norm,
+            last_scale_weight=config.last_scale_weight,
         )
         self.attention = MultiRegionStyleAttention(config.style_dim) if spec["attention"] else None
         self.generator = RegionalGenerator(

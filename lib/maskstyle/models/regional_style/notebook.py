@@ -83,6 +83,7 @@ def train_args(
     generator_norm: str = "instance",
     encoder_norm: str = "instance",
     lr_decay_start: int | None = None,
+    last_scale_weight: float | None = None,
 ) -> list[str]:
     """The command-line arguments of ``python -m maskstyle.models.regional_style.train``."""
     args = [
@@ -102,6 +103,8 @@ def train_args(
         args += ["--lr-d", str(lr_d)]
     if lr_decay_start is not None:
         args += ["--lr-decay-start", str(lr_decay_start)]
+    if last_scale_weight is not None:
+        args += ["--last-scale-weight", str(last_scale_weight)]
     return args
 
 

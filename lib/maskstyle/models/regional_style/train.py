@@ -84,17 +84,21 @@ def build_model(
     num_classes: int = NUM_CLASSES,
     generator_norm: str = "instance",
     encoder_norm: str = "instance",
+    last_scale_weight: float | None = None,
 ) -> nn.Module:
     """One of :data:`METHODS` at the given size (defaults: the face world at 64 px).
 
     ``generator_norm``: the parameter-free norm inside the SEAN/SPADE/CLADE blocks
     (``"batch"``: the official generators' synchronised batch norm; ``"instance"``);
-    ``encoder_norm``: ``"instance"`` (SEAN's encoder) or ``"none"`` (ours and SEAN only)."""
+    ``encoder_norm``: ``"instance"`` (SEAN's encoder) or ``"none"`` (ours and SEAN only);
+    ``last_scale_weight``: the fused encoder's initial weight of ``F_5`` (ours and its
+    ablations; ``None``: equal weights)."""
     if method in VARIANTS:
         config = RegionalStyleConfig(
             variant=method, num_classes=num_classes, image_size=image_size,
             style_dim=style_dim, encoder_ngf=encoder_ngf, generator_ngf=ngf, num_up=num_up,
             hidden=hidden, generator_norm=generator_norm, encoder_norm=encoder_norm,
+            last_scale_weight=last_scale_weight,
         )  # fmt: skip
         return RegionalStyleNet(config)
     if method in GLOBAL_NORMS:
@@ -337,6 +341,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--encoder-norm", default="instance", choices=ENCODER_NORMS,
         help="ours/SEAN style encoder's norm (SEAN: instance)",
     )  # fmt: skip
+    p.add_argument(
+        "--last-scale-weight", type=float, default=None,
+        help="ours: initial fusion weight of the last encoder scale (default: equal weights)",
+    )  # fmt: skip
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--l1", type=float, default=0.0, help="L1 reconstruction weight (paper 0)")
     p.add_argument("--vgg-weights", default="random", help="VGG19: random|imagenet|path")
@@ -374,6 +382,8 @@ def main(argv: list[str] | None = None) -> dict:
         "encoder_ngf": args.encoder_ngf, "num_up": args.num_up, "hidden": 4 * args.ngf,
         "z_dim": args.style_dim, "generator_norm": args.generator_norm,
         "encoder_norm": args.encoder_norm,
+        **({"last_scale_weight": args.last_scale_weight}
+           if args.last_scale_weight is not None else {}),
     }  # fmt: skip
     model = build_model(args.method, **architecture)
     vgg_layers = None if args.vgg_layers is None else tuple(args.vgg_layers.split(","))
