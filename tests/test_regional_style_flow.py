@@ -214,3 +214,25 @@ def test_paired_difference_is_the_mean_and_standard_error_of_the_differences():
     assert out["n"] == len(d)
     with pytest.raises(ValueError, match="paired samples"):
         paired_difference(a, b[:3])
+
+
+def test_seed_study_rows_per_seed_and_the_mean_over_seeds():
+    from maskstyle.models.regional_style.evaluate import seed_study
+
+    per_face = {
+        0: {"ours": torch.tensor([20.0, 22.0, 24.0]), "sean": torch.tensor([21.0, 22.0, 23.5])},
+        1: {"ours": torch.tensor([21.0, 21.0, 21.0]), "sean": torch.tensor([20.0, 20.0, 20.5])},
+    }
+    table = seed_study(per_face).set_index("seed")
+    # seed 0: differences -1, 0, 0.5 -> mean -1/6; seed 1: 1, 1, 0.5 -> mean 5/6
+    assert table.loc["0", "ours_minus_sean"] == pytest.approx(-1 / 6)
+    assert table.loc["1", "ours_minus_sean"] == pytest.approx(5 / 6)
+    assert table.loc["0", "psnr_ours"] == pytest.approx(22.0)
+    assert table.loc["mean", "ours_minus_sean"] == pytest.approx(1 / 3)
+    # over seeds: std of (-1/6, 5/6) = sqrt(0.5), / sqrt(2) -> 0.5
+    assert table.loc["mean", "stderr"] == pytest.approx(0.5)
+    assert table.loc["mean", "psnr_sean"] == pytest.approx((66.5 / 3 + 60.5 / 3) / 2)
+    with pytest.raises(ValueError, match=">= 2 seeds"):
+        seed_study({0: per_face[0]})
+    with pytest.raises(ValueError, match="lacks"):
+        seed_study({0: per_face[0], 1: {"ours": per_face[1]["ours"]}})

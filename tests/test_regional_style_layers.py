@@ -130,6 +130,19 @@ def test_encoder_fusion_weights_sum_to_one_and_fuse_all_scales():
     torch.testing.assert_close(enc.fused(images), fused, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("fusion", ["softmax", "linear"])
+def test_encoder_last_scale_weight_sets_the_initial_fusion_weights(fusion):
+    enc = MultiScaleStyleEncoder(K, style_dim=8, ngf=4, fusion=fusion, last_scale_weight=0.9)
+    want = torch.tensor([0.025, 0.025, 0.025, 0.025, 0.9])  # 1 - w shared by the 4 others
+    torch.testing.assert_close(enc.fusion_weights().detach(), want)
+    equal = MultiScaleStyleEncoder(K, style_dim=8, ngf=4, fusion=fusion)
+    torch.testing.assert_close(equal.fusion_weights().detach(), torch.full((5,), 0.2))
+    with pytest.raises(ValueError, match=r"must lie in \(0, 1\)"):
+        MultiScaleStyleEncoder(K, style_dim=8, ngf=4, fusion=fusion, last_scale_weight=1.0)
+    with pytest.raises(ValueError, match="not 'last'"):
+        MultiScaleStyleEncoder(K, style_dim=8, ngf=4, fusion="last", last_scale_weight=0.5)
+
+
 def test_encoder_pools_regions_into_a_style_matrix():
     torch.manual_seed(0)
     enc = MultiScaleStyleEncoder(K, style_dim=8, ngf=4).eval()  # spectral norm: no power step

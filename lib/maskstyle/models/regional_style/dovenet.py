@@ -178,13 +178,20 @@ class DoveNetHarmonizer(nn.Module):
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """``({"rec", "adv_global", "adv_verify", "g"}, harmonised)``: ``L_G``'s terms."""
         harmonised = self(composite, mask)
+        return self.generator_losses(real, harmonised, mask, lambda_rec), harmonised
+
+    def generator_losses(
+        self, real: torch.Tensor, harmonised: torch.Tensor, mask: torch.Tensor,
+        lambda_rec: float = 100.0,
+    ) -> dict[str, torch.Tensor]:
+        """``L_G``'s terms ``{"rec", "adv_global", "adv_verify", "g"}`` of a harmonised batch."""
         terms = {
             "rec": (harmonised - real).abs().mean(),
             "adv_global": generator_loss(self.global_discriminator(harmonised), "hinge"),
             "adv_verify": generator_loss(self.verifier(harmonised, mask), "hinge"),
         }
         terms["g"] = lambda_rec * terms["rec"] + terms["adv_global"] + terms["adv_verify"]
-        return terms, harmonised
+        return terms
 
     def discriminator_losses(
         self, real: torch.Tensor, harmonised: torch.Tensor, mask: torch.Tensor
@@ -213,10 +220,13 @@ def train_dovenet(
     seed: int = 0,
     progress: bool = True,
 ) -> list[dict[str, float]]:
-    """Alternate one ``D`` step (``D_g`` and ``D_v``) and one ``G`` step on random batches of
-    (``real``, ``composite``, ``mask``) triples; Adam (0.5, 0.999) at ``lr`` for both
-    (pix2pix). Returns the per-step losses."""
+    """One ``D`` step (``D_g`` and ``D_v``) then one ``G`` step per iteration
+    (:class:`maskstyle.gan.step.AlternatingGANStep`) on random batches of (``real``,
+    ``composite``, ``mask``) triples; Adam (0.5, 0.999) at ``lr`` for both (pix2pix). The D
+    step harmonises the batch and the G step reuses that output. Returns the per-step losses."""
     from tqdm.auto import trange
+
+    from maskstyle.gan.step import AlternatingGANStep
 
     if not (real.shape == composite.shape and len(mask) == len(real)):
         raise ValueError(
@@ -228,19 +238,28 @@ def train_dovenet(
     d_params = [*harmonizer.global_discriminator.parameters(), *harmonizer.verifier.parameters()]
     opt_g = torch.optim.Adam(harmonizer.generator.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d_params, lr=lr, betas=(0.5, 0.999))
+    cache: dict[str, torch.Tensor] = {}
+
+    def d_loss(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        harmonised = harmonizer(composite[idx], mask[idx])
+        cache["harmonised"] = harmonised  # the G step of this iteration reuses it
+        terms = harmonizer.discriminator_losses(real[idx], harmonised, mask[idx])
+        return terms["d"], terms
+
+    def g_loss(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        harmonised = cache.pop("harmonised")
+        terms = harmonizer.generator_losses(real[idx], harmonised, mask[idx], lambda_rec)
+        return terms["g"], terms
+
+    step = AlternatingGANStep(
+        d_loss=d_loss, g_loss=g_loss, d_optimizer=opt_d, g_optimizer=opt_g,
+        discriminators=[harmonizer.global_discriminator, harmonizer.verifier],
+    )  # fmt: skip
     harmonizer.train()
     history = []
-    for _ in trange(steps, disable=not progress, desc="DoveNet"):
+    for t in trange(steps, disable=not progress, desc="DoveNet"):
         idx = torch.randint(0, len(real), (min(batch_size, len(real)),), generator=g)
-        terms, harmonised = harmonizer.losses(real[idx], composite[idx], mask[idx], lambda_rec)
-        opt_g.zero_grad(set_to_none=True)
-        terms["g"].backward()
-        opt_g.step()
-        d_terms = harmonizer.discriminator_losses(real[idx], harmonised, mask[idx])
-        opt_d.zero_grad(set_to_none=True)
-        d_terms["d"].backward()
-        opt_d.step()
-        history.append({k: float(v.detach()) for k, v in (terms | d_terms).items()})
+        history.append({k: float(v) for k, v in step(idx, t).items()})
     harmonizer.eval()
     return history
 

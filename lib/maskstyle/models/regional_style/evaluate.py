@@ -18,6 +18,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import pandas as pd
 import torch
 from torch import nn
 
@@ -131,6 +134,33 @@ def paired_difference(a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
             "n": len(d)}  # fmt: skip
 
 
+def seed_study(per_face: Mapping[int, Mapping[str, torch.Tensor]]) -> pd.DataFrame:
+    """Ours vs SEAN over training seeds: ``per_face[seed][method]`` is the PSNR ``[N]`` of
+    that seed's model on the same ``N`` held-out faces (methods ``"ours"`` and ``"sean"``).
+
+    One row per seed (both PSNRs and the paired ``ours - sean`` with its standard error over
+    faces), then a row ``"mean"``: the PSNRs and difference averaged over seeds, with the
+    standard error over seeds (``std / sqrt(S)`` of the per-seed differences; needs S >= 2)."""
+    if len(per_face) < 2:
+        raise ValueError(f"a seed study needs >= 2 seeds, got {sorted(per_face)}")
+    rows = []
+    for seed, psnrs in sorted(per_face.items()):
+        missing = {"ours", "sean"} - set(psnrs)
+        if missing:
+            raise ValueError(f"seed {seed} lacks {sorted(missing)}; train both for every seed")
+        d = paired_difference(psnrs["ours"], psnrs["sean"])
+        rows.append({"seed": str(seed), "psnr_ours": float(psnrs["ours"].mean()),
+                     "psnr_sean": float(psnrs["sean"].mean()),
+                     "ours_minus_sean": d["mean_difference"], "stderr": d["stderr"]})  # fmt: skip
+    diffs = torch.tensor([r["ours_minus_sean"] for r in rows], dtype=torch.float64)
+    rows.append({
+        "seed": "mean", "psnr_ours": sum(r["psnr_ours"] for r in rows) / len(rows),
+        "psnr_sean": sum(r["psnr_sean"] for r in rows) / len(rows),
+        "ours_minus_sean": float(diffs.mean()), "stderr": float(diffs.std() / len(diffs) ** 0.5),
+    })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def diversity_row(samples: torch.Tensor, labels: torch.Tensor, group: str, distance=None):
     """``{"mcsd", "mocd"}`` of ``samples [B, n, 3, H, W]`` for a region group."""
     from maskstyle.metrics import mcsd_mocd
@@ -212,6 +242,7 @@ __all__ = [
     "harmony_row",
     "reconstruct",
     "reconstruction_table",
+    "seed_study",
     "regional_samples",
     "style_code_timing",
     "transfer",

@@ -84,6 +84,7 @@ def train_args(
     encoder_norm: str = "instance",
     lr_decay_start: int | None = None,
     last_scale_weight: float | None = None,
+    data_seed: int | None = None,
 ) -> list[str]:
     """The command-line arguments of ``python -m maskstyle.models.regional_style.train``."""
     args = [
@@ -105,7 +106,16 @@ def train_args(
         args += ["--lr-decay-start", str(lr_decay_start)]
     if last_scale_weight is not None:
         args += ["--last-scale-weight", str(last_scale_weight)]
+    if data_seed is not None:
+        args += ["--data-seed", str(data_seed)]
     return args
+
+
+def seed_root(run_root: str | os.PathLike, seed: int) -> Path:
+    """Where 02_train puts the seed study's models of init seed ``seed``:
+    ``<run_root>_seed<seed>/<method>`` (beside ``<run_root>/<method>``)."""
+    root = Path(run_root)
+    return root.with_name(f"{root.name}_seed{seed}")
 
 
 def load_methods(run_root: str | os.PathLike, methods: Sequence[str]) -> dict[str, Any]:
@@ -277,8 +287,9 @@ def fit_dovenet(
     n: int, image_size: int, seed: int, steps: int, n_test: int, progress: bool = True
 ) -> dict[str, Any]:
     """The SEAN+DoveNet baseline's harmoniser trained on ``n`` face-world lighting composites
-    (seed ``seed``) and its error inside the pasted region on ``n_test`` held-out ones
-    (``seed + 1``): ``{"harmonizer", "history", "test_error": {"composite", "harmonised"}}``."""
+    (seed ``seed``) and its error inside the pasted region (``harmony_error``'s ``"region"``,
+    averaged over images) on ``n_test`` held-out ones (``seed + 1``):
+    ``{"harmonizer", "history", "test_error": {"composite", "harmonised"}}``."""
     from maskstyle.models.regional_style.data import lighting_composites
     from maskstyle.models.regional_style.dovenet import DoveNetHarmonizer, train_dovenet
 
@@ -288,10 +299,10 @@ def fit_dovenet(
     net = DoveNetHarmonizer()
     history = train_dovenet(net, train["real"], train["composite"], train["mask"], steps,
                             seed=seed, progress=progress)  # fmt: skip
-    region = test["mask"][:, None].float()
+    from maskstyle.metrics import harmony_error
 
     def error(images: torch.Tensor) -> float:
-        return float(((images - test["real"]).abs() * region).sum() / (3 * region.sum()))
+        return float(harmony_error(images, test["real"], test["mask"].bool())["region"].mean())
 
     with torch.no_grad():
         harmonised = net(test["composite"], test["mask"])

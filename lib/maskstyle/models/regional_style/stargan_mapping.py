@@ -127,6 +127,7 @@ def train_stargan_mapping(
     from tqdm.auto import trange
 
     from maskstyle.gan.losses import discriminator_loss, generator_loss
+    from maskstyle.gan.step import AlternatingGANStep
     from maskstyle.models.regional_style.train import _d_input, build_discriminator
 
     k = model.config.num_classes
@@ -142,36 +143,50 @@ def train_stargan_mapping(
         if len(keep) < 2:
             raise ValueError(f"group {g!r} is present in fewer than 2 images; cannot fit it")
         faces[g] = keep
-    history = []
-    for _ in trange(steps, disable=not progress, desc="StarGAN-v2 mapping"):
-        terms = {}
-        for g, keep in faces.items():
-            idx = mapping.indices[g]
-            pick = keep[torch.randint(0, len(keep), (batch_size,))]
+    cache: dict[str, torch.Tensor] = {}
+
+    def make_step(g: str) -> AlternatingGANStep:
+        idx = mapping.indices[g]
+        regions = torch.zeros(k, dtype=torch.bool)
+        regions[idx] = True
+
+        def d_loss(pick: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             x, m = images[pick], labels[pick]
-            regions = torch.zeros(k, dtype=torch.bool)
-            regions[idx] = True
             with torch.no_grad():
                 s = model.encode(x, m)
             z = torch.randn(2 * batch_size, mapping.z_dim)
             r1, r2 = mapping(z, g).chunk(2)
-            fake1 = restyle(model, s, m, regions, mapping.insert(s, g, r1))
-            fake2 = restyle(model, s, m, regions, mapping.insert(s, g, r2))
-            d_loss = discriminator_loss(
-                disc(_d_input(x, m, k)), disc(_d_input(fake1.detach(), m, k)), kind="standard"
+            cache["r1"] = r1
+            cache["fake1"] = restyle(model, s, m, regions, mapping.insert(s, g, r1))
+            cache["fake2"] = restyle(model, s, m, regions, mapping.insert(s, g, r2))
+            loss = discriminator_loss(
+                disc(_d_input(x, m, k)), disc(_d_input(cache["fake1"].detach(), m, k)),
+                kind="standard",
             )
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
+            return loss, {"d": loss}
+
+        def g_loss(pick: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            m = labels[pick]
+            r1, fake1, fake2 = cache.pop("r1"), cache.pop("fake1"), cache.pop("fake2")
             adv = generator_loss(disc(_d_input(fake1, m, k)), kind="nonsaturating")  # Eq. 1
             sty = F.l1_loss(model.encode(fake1, m)[:, idx], r1)  # Eq. 2
             ds = (fake1 - fake2).abs().mean()  # Eq. 3
             loss = adv + w_sty * sty - w_ds * ds  # Eq. 5 (no cycle term), the mapping's side
-            opt_f.zero_grad(set_to_none=True)
-            loss.backward()
-            opt_f.step()
-            values = {"d": d_loss, "adv": adv, "sty": sty, "ds": ds}
-            terms |= {f"{g}_{name}": float(v.detach()) for name, v in values.items()}
+            return loss, {"adv": adv, "sty": sty, "ds": ds}
+
+        return AlternatingGANStep(
+            d_loss=d_loss, g_loss=g_loss, d_optimizer=opt_d, g_optimizer=opt_f,
+            discriminators=[disc],
+        )  # fmt: skip
+
+    group_steps = {g: make_step(g) for g in faces}
+    history = []
+    for t in trange(steps, disable=not progress, desc="StarGAN-v2 mapping"):
+        terms = {}
+        for g, keep in faces.items():
+            pick = keep[torch.randint(0, len(keep), (batch_size,))]
+            values = group_steps[g](pick, t)  # one D step, then one F step
+            terms |= {f"{g}_{name}": float(v) for name, v in values.items()}
         history.append(terms)
     mapping.eval()
     disc.requires_grad_(False)

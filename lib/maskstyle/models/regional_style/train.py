@@ -359,7 +359,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--lr-decay-start", type=int, default=None,
         help="step from which both lrs fall linearly to 0 at --steps (default: constant)",
     )  # fmt: skip
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="init, batch order, VGG (and data)")
+    p.add_argument(
+        "--data-seed", type=int, default=None,
+        help="face-world training faces (default: --seed); fix it to vary the init only",
+    )  # fmt: skip
     p.add_argument("--fresh", action="store_true", help="discard checkpoints in --out")
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--checkpoint-every", type=int, default=500)
@@ -387,12 +391,14 @@ def main(argv: list[str] | None = None) -> dict:
     }  # fmt: skip
     model = build_model(args.method, **architecture)
     vgg_layers = None if args.vgg_layers is None else tuple(args.vgg_layers.split(","))
-    dataset = FaceWorldStyleSet(args.faces, args.size, args.seed)
+    data_seed = args.seed if args.data_seed is None else args.data_seed
+    dataset = FaceWorldStyleSet(args.faces, args.size, data_seed)
     settings = {
         "method": args.method, "architecture": architecture, "data": dataset.provenance,
         "batch_size": args.batch_size, "l1": args.l1, "fm": FM_WEIGHT, "vgg": VGG_WEIGHT,
         "vgg_weights": args.vgg_weights, "vgg_layers": vgg_layers, "ndf": args.ndf,
         "lr_g": args.lr_g, "lr_d": args.lr_d, "seed": args.seed,
+        **({"data_seed": args.data_seed} if args.data_seed is not None else {}),
         **({"lr_decay_start": args.lr_decay_start} if args.lr_decay_start is not None else {}),
     }  # fmt: skip
     history = train_regional_style(
