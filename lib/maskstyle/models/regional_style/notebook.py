@@ -290,6 +290,7 @@ def fit_dovenet(
     (seed ``seed``) and its error inside the pasted region (``harmony_error``'s ``"region"``,
     averaged over images) on ``n_test`` held-out ones (``seed + 1``):
     ``{"harmonizer", "history", "test_error": {"composite", "harmonised"}}``."""
+    from maskstyle.metrics import harmony_error
     from maskstyle.models.regional_style.data import lighting_composites
     from maskstyle.models.regional_style.dovenet import DoveNetHarmonizer, train_dovenet
 
@@ -299,7 +300,6 @@ def fit_dovenet(
     net = DoveNetHarmonizer()
     history = train_dovenet(net, train["real"], train["composite"], train["mask"], steps,
                             seed=seed, progress=progress)  # fmt: skip
-    from maskstyle.metrics import harmony_error
 
     def error(images: torch.Tensor) -> float:
         return float(harmony_error(images, test["real"], test["mask"].bool())["region"].mean())
