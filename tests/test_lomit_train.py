@@ -155,3 +155,32 @@ def test_plain_background_is_one_grey_behind_every_face():
     assert (random.images[:, :, 0, 0] - corners).abs().max() > 0.05
     with pytest.raises(ValueError, match="background must be one of"):
         FaceWorldDomains(4, 32, background="white")
+
+
+def test_class_head_warm_up_trains_only_the_critic(tmp_path, faces):
+    """cls_warmup: the first steps update D on Eq. 11 alone; G starts after them."""
+    config = TrainConfig(**{**TINY.__dict__, "cls_warmup": 3})
+    torch.manual_seed(0)
+    model, disc, history = train_lomit(config, 3, tmp_path / "w", log_every=1,
+                                       checkpoint_every=3, progress=False, faces=faces)
+    from maskstyle.models.lomit.model import LOMIT
+    from maskstyle.utils.seed import seed_everything
+
+    seed_everything(config.seed)
+    fresh = LOMIT(config.model_config())  # G as train_lomit builds it, before any step
+    for (name, p), q in zip(model.named_parameters(), fresh.parameters()):
+        assert torch.equal(p, q), f"{name} moved during the warm-up"
+    frame = history.to_frame()
+    assert "g_total" not in frame.columns and frame["d_cls_real"].notna().all()
+    # after the warm-up the usual alternation resumes: G's first step is warm-up + g_every
+    _, _, later = train_lomit(config, 5, tmp_path / "w", log_every=1, checkpoint_every=5,
+                              progress=False, faces=faces)
+    rows = later.to_frame().set_index("step")
+    assert rows.loc[4, "d_wasserstein"] == rows.loc[4, "d_wasserstein"]  # a GAN D step
+    assert np.isnan(rows.loc[4, "g_total"]) and not np.isnan(rows.loc[5, "g_total"])
+
+
+def test_negative_warm_up_refused(tmp_path, faces):
+    with pytest.raises(ValueError, match="cls_warmup"):
+        train_lomit(TrainConfig(**{**TINY.__dict__, "cls_warmup": -1}), 1, tmp_path,
+                    progress=False, faces=faces)

@@ -9,6 +9,12 @@ schedule (:func:`~maskstyle.models.lomit.losses.lr_factor`: constant, then halve
 (:class:`maskstyle.gan.StarGANDiscriminator`: six 4x4 stride-2 convs, source and class heads),
 initialised from a normal distribution (std 0.02); the rest gets He initialisation.
 
+``cls_warmup`` (default 0, the paper's schedule) adds that many steps before the GAN steps in
+which only the critic learns, on Eq. 11 alone (its class head on real faces' labels). On a
+short budget this matters: the critic's class head is near chance for hundreds of steps, so
+Eq. 12 gives G no reason to use the exemplar's style, and the foreground style codes collapse
+to one point (``r2`` near 0). ``steps`` counts the warm-up steps too.
+
 A logged row holds the D terms of its step and, on steps that update G (multiples of
 ``g_every``), the G terms; keep ``log_every`` a multiple of ``g_every`` to log both. Command line::
 
@@ -39,6 +45,7 @@ from maskstyle.models.lomit.losses import (
     G_EVERY,
     LEARNING_RATE,
     LossWeights,
+    classification_loss,
     discriminator_losses,
     generator_losses,
     lr_factor,
@@ -74,6 +81,7 @@ class TrainConfig:
     w_r2: float = 0.01  # lambda_2
     w_r3: float = 1e-4  # lambda_3
     w_gp: float = 10.0  # lambda_gp (Eq. 10)
+    cls_warmup: int = 0  # critic steps on Eq. 11 alone (real faces' labels) before the GAN steps
     r1_reduction: str = "mean"  # Eq. 13 read as a mean over pixel pairs ("sum": literal)
     flip: bool = True  # horizontal flip, p = 0.5 (appendix 7.2)
     seed: int = 0
@@ -133,6 +141,8 @@ class LOMITStep:
 
         weights = config.weights()
         self.device = device
+        self.discriminator, self.d_opt = discriminator, d_opt
+        self.warmup, self.w_cls = config.cls_warmup, weights.cls
 
         def d_loss(batch):
             return discriminator_losses(model, discriminator, batch, weights)
@@ -144,9 +154,22 @@ class LOMITStep:
                                       g_optimizer=g_opt, discriminators=[discriminator],
                                       n_critic=1, g_every=config.g_every)  # fmt: skip
 
+    def classifier_step(self, batch: dict) -> dict[str, torch.Tensor]:
+        """One warm-up update of the critic's class head and trunk: Eq. 11 on both real faces."""
+        self.d_opt.zero_grad(set_to_none=True)
+        loss = batch["x1"].new_zeros(())
+        for x, y in ((batch["x1"], batch["y1"]), (batch["x2"], batch["y2"])):
+            # Eq. 11: E[-log D_cls(y_x | x)] on real images
+            loss = loss + classification_loss(self.discriminator(x)[1], y)
+        (self.w_cls * loss).backward()
+        self.d_opt.step()
+        return {"d_cls_real": loss.detach()}
+
     def __call__(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         batch = {k: v.to(self.device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
-        return self.gan(batch, step + 1)  # G after the 5th, 10th, ... D update
+        if step < self.warmup:
+            return self.classifier_step(batch)
+        return self.gan(batch, step + 1 - self.warmup)  # G after the 5th, 10th, ... D update
 
 
 def train_lomit(
@@ -167,6 +190,8 @@ def train_lomit(
     from maskstyle.train import ResumableLoader, ResumableSampler, Trainer
     from maskstyle.utils.seed import seed_everything
 
+    if config.cls_warmup < 0:
+        raise ValueError(f"cls_warmup must be >= 0 (critic warm-up steps), got {config.cls_warmup}")
     seed_everything(config.seed)
     device = torch.device(device)
     faces = faces if faces is not None else build_data(config, progress=bool(progress))
@@ -233,6 +258,14 @@ def load_trained(
     return model.to(device).eval(), config, resumed.step
 
 
+def _weights_line(config: TrainConfig, steps: int) -> str:
+    gan = max(0, steps - config.cls_warmup)
+    warm = min(steps, config.cls_warmup)
+    head = f"{warm} class-head warm-up steps, then " if warm else ""
+    return (f"LOMIT trained here: {head}{gan} D steps ({gan // config.g_every} G steps), "
+            f"{config.profile} profile")
+
+
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """One ``--flag`` per :class:`TrainConfig` field (``--no-<flag>`` for booleans)."""
     for f in dataclasses.fields(TrainConfig):
@@ -281,8 +314,7 @@ def main(argv: list[str] | None = None) -> dict:
         "steps": args.steps,
         "settings": config.settings(),
         "data": model.data_provenance,
-        "weights": f"LOMIT trained here, {args.steps} D steps ({args.steps // config.g_every} G "
-                   f"steps), {config.profile} profile",
+        "weights": _weights_line(config, args.steps),
         "final": {k: float(frame[k].iloc[-1]) for k in frame.columns
                   if k not in ("step", "wall_time")},
     }  # fmt: skip
