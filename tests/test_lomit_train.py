@@ -184,3 +184,50 @@ def test_negative_warm_up_refused(tmp_path, faces):
     with pytest.raises(ValueError, match="cls_warmup"):
         train_lomit(TrainConfig(**{**TINY.__dict__, "cls_warmup": -1}), 1, tmp_path,
                     progress=False, faces=faces)
+
+
+class _LookupClassifier(torch.nn.Module):
+    """Predicts the labels stored for each known image exactly (an oracle for known images)."""
+
+    def __init__(self, images, labels):
+        super().__init__()
+        self.table = {img.numpy().tobytes(): lab for img, lab in zip(images, labels)}
+
+    def forward(self, x):
+        return torch.stack([self.table[img.numpy().tobytes()] for img in x]) * 2 - 1
+
+
+def test_ground_truth_translation_and_reference_accuracy(faces):
+    from maskstyle.data.synth.attributes import attributes_from_params
+    from maskstyle.data.synth.params import FaceParams
+
+    p = faces.params
+    # a face translated toward itself is itself
+    torch.testing.assert_close(D.counterfactual_image(p[0], p[0], 32), faces.images[0])
+    pairs = E.evaluation_pairs(faces.labels, 2, seed=0)
+    known_images, known_labels = list(faces.images), list(faces.labels)
+    for items in pairs.values():
+        for i, j in items:
+            p1, p2 = FaceParams.from_dict(p[i]), FaceParams.from_dict(p[j])
+            a1, a2 = attributes_from_params(p1), attributes_from_params(p2)
+            names = [a for a in D.ATTRIBUTES if a1[a] != a2[a]]
+            truth = D.counterfactual_params(p1, p2, names)
+            known_images.append(D.counterfactual_image(p[i], p[j], 32))
+            known_labels.append(D.labels_from_attrs(attributes_from_params(truth)))
+    oracle = _LookupClassifier(known_images, known_labels)
+    ref = E.reference_accuracy(oracle, faces.images, faces.labels, p, pairs)
+    classes = [c for c, items in pairs.items() if items]
+    # the pairs differ in the class's attributes: the unchanged input never scores; the
+    # exemplar and the ground truth (the exemplar's attributes on the input) always do
+    assert all(ref["input"][c] == 0.0 for c in classes)
+    assert all(ref["exemplar"][c] == 1.0 for c in classes)
+    assert all(ref["ground_truth"][c] == 1.0 for c in classes)
+    assert ref["exemplar"]["mean"] == 1.0
+    # a classifier that says "no" to everything scores the share of all-false targets
+    never = _LookupClassifier([], [])
+    never.forward = lambda x: -torch.ones(x.shape[0], len(D.ATTRIBUTES))
+    silent = E.reference_accuracy(never, faces.images, faces.labels, p, pairs)
+    for c in classes:
+        cols = [D.ATTRIBUTES.index(a) for a in E.CLASSES[c]]
+        share = sum(not faces.labels[j, cols].any() for _, j in pairs[c]) / len(pairs[c])
+        assert silent["input"][c] == pytest.approx(share) == silent["ground_truth"][c]

@@ -6,6 +6,10 @@ could only ask users about - where the masks land and how much background surviv
   :func:`classifier_accuracy` is its mean per-attribute accuracy on held-out faces.
 - :func:`evaluation_pairs` - for each Table 1 class (:data:`CLASSES`), pairs of held-out
   faces whose exemplar differs from the input in that class's attributes.
+- :func:`reference_accuracy` - what CA gives where the answer is known, with the same
+  classifier and pairs: the unchanged input (the floor), the exemplar itself, and the face
+  world's ground-truth translation (face 1 re-rendered with face 2's differing attributes:
+  what a perfect translator would output, so the ceiling of CA with this classifier).
 - :func:`translation_metrics` - per class, the fraction of translations ``x_{1->2}`` whose
   predicted class attributes equal the exemplar's (``translation_accuracy`` averages the
   classes); ``mask_iou``: the input mask thresholded at 0.5 against the true region of all
@@ -26,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from maskstyle.models.lomit.data import ATTRIBUTES, translation_region
+from maskstyle.models.lomit.data import ATTRIBUTES, counterfactual_image, translation_region
 
 CLASSES: dict[str, tuple[str, ...]] = {
     "Hair Colour": ("Black_Hair", "Blond_Hair", "Brown_Hair"),
@@ -159,6 +163,38 @@ def background_change(output: torch.Tensor, image: torch.Tensor,
     outside = (~region).float()[:, None]  # [N, 1, H, W]
     diff = (output - image).abs() * outside
     return diff.flatten(1).sum(1) / (3 * outside.flatten(1).sum(1)).clamp(min=1)
+
+
+@torch.no_grad()
+def reference_accuracy(
+    classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor, params: Sequence[dict],
+    pairs: Mapping[str, Sequence[tuple[int, int]]], attributes: Sequence[str] = ATTRIBUTES,
+    classes: Mapping[str, Sequence[str]] = CLASSES,
+) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Per reference (``"input"``, ``"exemplar"``, ``"ground_truth"``), CA per class and its
+    mean over classes (``"mean"``), scored exactly as :func:`translation_metrics` scores a
+    translation: all of the class's predicted attributes must equal the exemplar's."""
+    size = images.shape[-1]
+    out: dict[str, dict[str, float]] = {"input": {}, "exemplar": {}, "ground_truth": {}}
+    for name, class_pairs in pairs.items():
+        if name not in classes:
+            raise KeyError(UNKNOWN_CLASS.format(name, list(classes)))
+        if not class_pairs:
+            continue
+        cols = [attributes.index(a) for a in classes[name]]
+        target = labels[[j for _, j in class_pairs]][:, cols].bool()
+        truth = torch.stack([counterfactual_image(params[i], params[j], size)
+                             for i, j in class_pairs])  # fmt: skip
+        shown = {"input": images[[i for i, _ in class_pairs]],
+                 "exemplar": images[[j for _, j in class_pairs]], "ground_truth": truth}
+        for ref, batch in shown.items():
+            hit = (predict(classifier, batch)[:, cols] == target).all(dim=1)
+            out[ref][name] = float(hit.float().mean())
+    for ref in out:
+        if not out[ref]:
+            raise ValueError("no evaluation pairs: give pairs_per_class >= 1 and varied faces")
+        out[ref]["mean"] = sum(out[ref].values()) / len(out[ref])
+    return out
 
 
 def translation_metrics(
