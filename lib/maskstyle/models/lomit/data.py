@@ -93,17 +93,25 @@ def counterfactual_params(params1, params2, attributes: Sequence[str]):
     return p
 
 
-def counterfactual_image(params1: dict | Any, params2: dict | Any, size: int) -> torch.Tensor:
-    """The ground-truth translation ``[3, H, W]``: face 1 re-rendered with every attribute of
-    :data:`ATTRIBUTES` in which face 2 differs taken from face 2 (a perfect ``x_{1->2}``)."""
+def differing_attributes(params1: dict | Any, params2: dict | Any,
+                         attributes: Sequence[str] | None = None) -> tuple[Any, Any, list[str]]:
+    """``(p1, p2, names)``: both faces as ``FaceParams`` and the attributes (of ``attributes``,
+    default :data:`ATTRIBUTES`) in which they differ."""
     from maskstyle.data.synth.attributes import attributes_from_params
     from maskstyle.data.synth.params import FaceParams
-    from maskstyle.data.synth.renderer import render
 
     p1 = params1 if isinstance(params1, FaceParams) else FaceParams.from_dict(params1)
     p2 = params2 if isinstance(params2, FaceParams) else FaceParams.from_dict(params2)
     a1, a2 = attributes_from_params(p1), attributes_from_params(p2)
-    names = [a for a in ATTRIBUTES if a1[a] != a2[a]]
+    return p1, p2, [a for a in (attributes or ATTRIBUTES) if a1[a] != a2[a]]
+
+
+def counterfactual_image(params1: dict | Any, params2: dict | Any, size: int) -> torch.Tensor:
+    """The ground-truth translation ``[3, H, W]``: face 1 re-rendered with every attribute of
+    :data:`ATTRIBUTES` in which face 2 differs taken from face 2 (a perfect ``x_{1->2}``)."""
+    from maskstyle.data.synth.renderer import render
+
+    p1, p2, names = differing_attributes(params1, params2)
     return render(counterfactual_params(p1, p2, names), size)["image"]
 
 
@@ -112,14 +120,9 @@ def translation_region(
 ) -> tuple[torch.Tensor, list[str]]:
     """The true region ``[H, W]`` (bool) of translating face 1 toward face 2, and the
     attributes (of ``attributes``, default all that differ) it covers."""
-    from maskstyle.data.synth.attributes import attributes_from_params
-    from maskstyle.data.synth.params import FaceParams
     from maskstyle.data.synth.renderer import render_with_support
 
-    p1 = params1 if isinstance(params1, FaceParams) else FaceParams.from_dict(params1)
-    p2 = params2 if isinstance(params2, FaceParams) else FaceParams.from_dict(params2)
-    a1, a2 = attributes_from_params(p1), attributes_from_params(p2)
-    names = [a for a in (attributes or ATTRIBUTES) if a1[a] != a2[a]]
+    p1, p2, names = differing_attributes(params1, params2, attributes)
     region = np.zeros((size, size), bool)
     if not names:
         return torch.from_numpy(region), names

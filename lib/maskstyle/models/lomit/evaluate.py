@@ -101,6 +101,12 @@ def predict(classifier: nn.Module, images: torch.Tensor, batch_size: int = 64) -
                       for i in range(0, images.shape[0], batch_size)])  # fmt: skip
 
 
+def class_hits(classifier: nn.Module, images: torch.Tensor, cols: Sequence[int],
+               target: torch.Tensor) -> torch.Tensor:  # fmt: skip
+    """Bool ``[N]``: whether all predicted attributes ``cols`` of each image equal ``target``."""
+    return (predict(classifier, images)[:, cols] == target).all(dim=1)
+
+
 def classifier_accuracy(
     classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor,
     attributes: Sequence[str] = ATTRIBUTES,
@@ -188,8 +194,7 @@ def reference_accuracy(
         shown = {"input": images[[i for i, _ in class_pairs]],
                  "exemplar": images[[j for _, j in class_pairs]], "ground_truth": truth}
         for ref, batch in shown.items():
-            hit = (predict(classifier, batch)[:, cols] == target).all(dim=1)
-            out[ref][name] = float(hit.float().mean())
+            out[ref][name] = float(class_hits(classifier, batch, cols, target).float().mean())
     for ref in out:
         if not out[ref]:
             raise ValueError("no evaluation pairs: give pairs_per_class >= 1 and varied faces")
@@ -216,9 +221,8 @@ def translation_metrics(
         cols = [attributes.index(a) for a in classes[name]]
         accuracy = float("nan")
         if classifier is not None:
-            predicted = predict(classifier, outputs)[:, cols]
             target = labels[[j for _, j in class_pairs]][:, cols].bool()
-            accuracy = float((predicted == target).all(dim=1).float().mean())
+            accuracy = float(class_hits(classifier, outputs, cols, target).float().mean())
         regions = torch.stack([translation_region(params[i], params[j], size)[0]
                                for i, j in class_pairs])  # fmt: skip
         x1 = images[[i for i, _ in class_pairs]]
