@@ -61,6 +61,31 @@ def test_translation_region_bounds_the_counterfactual_change():
     assert region.float().mean() < 0.6  # local: not the whole image
 
 
+def test_male_counterfactual_changes_the_rendered_face_within_its_region():
+    """The renderer never reads ``identity.male``: a Male counterfactual must take the traits
+    drawn from it (MALE_TRAITS), so the ground-truth translation differs from the input."""
+    from maskstyle.data.synth.params import sample_params
+    from maskstyle.data.synth.renderer import render
+
+    base = sample_params(3)
+    p1 = base.replace(identity={"male": False, "brow_thickness": 0.025,
+                                "lip_colour": (0.74, 0.38, 0.38)},
+                      clothing={"neck_width": 0.18})
+    p2 = base.replace(identity={"male": True, "brow_thickness": 0.05,
+                                "lip_colour": (0.62, 0.34, 0.32)},
+                      clothing={"neck_width": 0.23})
+    region, names = D.translation_region(p1, p2, 64)
+    assert names == ["Male"]
+    cf = D.counterfactual_params(p1, p2, names)
+    assert cf.identity.male and cf.identity.brow_thickness == 0.05
+    assert cf.clothing.neck_width == 0.23 and cf.hair == p1.hair  # correlates stay
+    a, b = render(p1, 64)["image"], render(cf, 64)["image"]
+    changed = (a - b).abs().amax(0) > D.CHANGE_TOL
+    assert changed.sum() > 20  # brows, lips and neck are redrawn
+    assert not (changed & ~region).any()
+    assert region.float().mean() < 0.6  # the face and neck, not the whole image
+
+
 def fake_celeba(root, n=4):
     """A CelebA layout: ``n`` random 178 x 218 photos, hair colour by index, smiling from 3."""
     from maskstyle.data.synth.attributes import CELEBA_ATTRIBUTES as names

@@ -135,3 +135,77 @@ def test_transfer_by_region_size_bands():
     assert rows[0]["mean_pixels"] == 4 and rows[0]["transfer"] == pytest.approx(1.0, abs=1e-5)
     assert rows[1]["transfer"] == pytest.approx(0.0, abs=1e-6)
     assert rows[2]["pixels"] == ">= 256"
+
+
+def _structure_brute_force(x: torch.Tensor, y: torch.Tensor, i: int, j: int) -> float:
+    """Wang et al. 2004 Eq. 9 at pixel (i, j) of two [H, W] images, by explicit sums over
+    the 11 x 11 Gaussian window (sigma 1.5): s = (sigma_xy + C3) / (sigma_x sigma_y + C3)."""
+    import math
+
+    w, total = {}, 0.0
+    for a in range(-5, 6):
+        for b in range(-5, 6):
+            w[a, b] = math.exp(-(a * a + b * b) / (2 * 1.5**2))
+            total += w[a, b]
+    mx = sum(w[a, b] * float(x[i + a, j + b]) for a, b in w) / total
+    my = sum(w[a, b] * float(y[i + a, j + b]) for a, b in w) / total
+    vx = sum(w[a, b] * (float(x[i + a, j + b]) - mx) ** 2 for a, b in w) / total
+    vy = sum(w[a, b] * (float(y[i + a, j + b]) - my) ** 2 for a, b in w) / total
+    cxy = sum(w[a, b] * (float(x[i + a, j + b]) - mx) * (float(y[i + a, j + b]) - my)
+              for a, b in w) / total  # fmt: skip
+    c3 = 0.03**2 / 2
+    return (cxy + c3) / (vx**0.5 * vy**0.5 + c3)
+
+
+def test_structure_term_matches_a_brute_force_window_sum():
+    from maskstyle.metrics.stylisation import _gaussian_ssim_map
+
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(1, 1, 20, 20, generator=g, dtype=torch.float64)
+    y = 0.6 * x + 0.4 * torch.rand(1, 1, 20, 20, generator=g, dtype=torch.float64)
+    s_map = _gaussian_ssim_map(x, y, component="structure")
+    for i, j in [(5, 5), (9, 12), (14, 14)]:  # windows inside the image: no padding involved
+        assert float(s_map[0, 0, i, j]) == pytest.approx(
+            _structure_brute_force(x[0, 0], y[0, 0], i, j), rel=1e-9, abs=1e-9
+        )
+    with pytest.raises(ValueError, match="component"):
+        _gaussian_ssim_map(x, y, component="contrast")
+
+
+def test_structure_component_ignores_a_per_region_change_of_tone():
+    """A per-region recolouring (the transfer itself) keeps the structure term near 1 while
+    the full SSIM of the globally standardised luminance drops; the sign flip gives -1."""
+    content, style, cm, sm = _case()
+    gain = torch.where(cm[:, None] == 0, 0.4, 1.0)  # region 0 darker and flatter: a tone change
+    recoloured = content * gain + torch.where(cm[:, None] == 0, 0.05, 0.0)
+    structure = content_structure_ssim(recoloured, content, component="structure")
+    assert structure > 0.9
+    assert structure > content_structure_ssim(recoloured, content) + 0.05
+    assert content_structure_ssim(content * 0.5, content, component="structure") == pytest.approx(
+        1.0, abs=1e-5)  # an affine change of tone everywhere: exactly 1
+    flipped = content_structure_ssim(1.0 - content, content, component="structure")
+    assert flipped < -0.5
+
+
+def test_min_pixels_drops_regions_smaller_than_a_feature_cell():
+    from maskstyle.metrics.stylisation import stylisation_scores
+
+    content, style, cm, sm = _case()
+    cm2, sm2 = cm.clone(), sm.clone()
+    cm2[0, 0, 0] = 2  # a one-pixel region in both maps
+    sm2[0, 0, 0] = 2
+    _, valid = region_colour_transfer_per_region(content, content, style, cm2, sm2)
+    assert valid[0].tolist() == [True, True, True]
+    _, valid = region_colour_transfer_per_region(content, content, style, cm2, sm2,
+                                                 min_pixels=16)  # fmt: skip
+    assert valid[0].tolist() == [True, True, False]
+    out = content.clone()
+    out[..., 0, 0] = style[..., 0, 0]  # only the one-pixel region reached its style colour
+    scores = stylisation_scores(out, content, style, cm2, sm2, cell_pixels=16)
+    assert scores["region_colour_transfer"] > 0.3  # the tiny region counts as one of three
+    assert scores["region_colour_transfer_cells"] == pytest.approx(0.0, abs=1e-2)
+    assert set(scores) == {"region_colour_transfer", "region_colour_transfer_area",
+                           "region_colour_transfer_cells", "content_structure_ssim",
+                           "content_structure"}  # fmt: skip
+    with pytest.raises(ValueError, match="min_pixels"):
+        region_colour_transfer(content, content, style, cm, sm, min_pixels=-1)

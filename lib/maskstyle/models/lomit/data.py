@@ -10,13 +10,16 @@ black/blond/brown hair dropped, centre crop 178 then resize). :class:`DomainPair
 
 Face-world specifics. Like LOMIT's CelebA protocol, faces whose hair is not black, blond or
 brown (bald, gray, red) are skipped. The gender proxy is the face world's ``identity.male``
-flag, which the renderer shows through thicker brows, darker lips, a wider neck, shorter
-hair styles and facial hair (only male faces get beards) - a real, rendered difference, but
-a cruder one than in photographs. The true region of an attribute change
-(:func:`translation_region`) is where the face world's painter touched the image for that
-attribute's layers (:data:`REGION_TAGS`), in the input and in its counterfactual (the input
-re-rendered with the exemplar's values of the attributes that differ); for ``Male``, which
-is not local, it is the face (skin, brows, eyes, nose, lips) of both renders.
+flag. The renderer never reads the flag itself: the sampler draws sex-linked parameters from
+it - thicker brows, darker natural lips, a wider neck (:data:`MALE_TRAITS`), and, as
+correlates, shorter hair styles, facial hair (only male faces get beards) and no lipstick or
+makeup - a real, rendered difference, but a cruder one than in photographs. The true region
+of an attribute change (:func:`translation_region`) is where the face world's painter
+touched the image for that attribute's layers (:data:`REGION_TAGS`), in the input and in its
+counterfactual (the input re-rendered with the exemplar's values of the attributes that
+differ); for ``Male``, which is not local, it is the face (skin, brows, eyes, nose, lips)
+and the neck of both renders, and every pixel the two renders draw differently (a wider neck
+also moves the collar and the backdrop beside it).
 """
 
 from __future__ import annotations
@@ -43,19 +46,32 @@ REGION_TAGS: dict[str, tuple[str, ...]] = {
     "Goatee": ("goatee",),
     "Mustache": ("mustache",),
     "No_Beard": ("beard", "goatee"),
-    "Male": ("face",),  # not a painter tag: the face labels of the mask
+    "Male": ("face", "neck"),  # not painter tags: the face's and the neck's labels of the mask
     "Heavy_Makeup": ("makeup",),
     "Wearing_Lipstick": ("lips",),
 }
 """Attribute -> the face world's painter tags whose support is the attribute's true region."""
 
 HAIR_KEPT = ("black", "blond", "brown")
+CHANGE_TOL = 1e-4
+"""A pixel whose channels move less than this between two renders is unchanged."""
+
+MALE_TRAITS: dict[str, tuple[str, ...]] = {
+    "identity": ("male", "brow_thickness", "lip_colour"),
+    "clothing": ("neck_width",),
+}
+"""The parameters the face world's sampler draws from ``identity.male`` and the renderer
+draws (``params.sample_identity`` / ``sample_clothing``): what a ``Male`` counterfactual
+takes from the exemplar. Hair style, facial hair, lipstick and makeup are correlates of the
+flag, not part of it: they are attributes of their own or left as they are."""
 
 
-def _faces_labels(mask: np.ndarray) -> np.ndarray:
+def _region_labels(mask: np.ndarray, tag: str) -> np.ndarray:
+    """Pixels of the label map ``mask`` in the face (``tag="face"``) or the neck (``"neck"``)."""
     from maskstyle.data.labels import FACE_REGIONS, LABEL_INDEX
 
-    return np.isin(mask, [LABEL_INDEX[n] for n in FACE_REGIONS])
+    names = FACE_REGIONS if tag == "face" else ("neck",)
+    return np.isin(mask, [LABEL_INDEX[n] for n in names])
 
 
 def labels_from_attrs(
@@ -80,8 +96,9 @@ def counterfactual_params(params1, params2, attributes: Sequence[str]):
         elif name in ("Goatee", "Mustache", "No_Beard"):
             o = params2.objects
             p = p.replace(objects={"beard": o.beard, "mustache": o.mustache, "goatee": o.goatee})
-        elif name == "Male":
-            p = p.replace(identity={"male": params2.identity.male})
+        elif name == "Male":  # the flag and what the renderer draws from it (MALE_TRAITS)
+            p = p.replace(**{group: {f: getattr(getattr(params2, group), f) for f in fields}
+                             for group, fields in MALE_TRAITS.items()})  # fmt: skip
         elif name == "Heavy_Makeup":
             p = p.replace(objects={"makeup": params2.objects.makeup,
                                    "makeup_colour": params2.objects.makeup_colour})  # fmt: skip
@@ -126,14 +143,18 @@ def translation_region(
     region = np.zeros((size, size), bool)
     if not names:
         return torch.from_numpy(region), names
+    images = []
     for p in (p1, counterfactual_params(p1, p2, names)):
         sample, support = render_with_support(p, size)
+        images.append(sample["image"])
         for name in names:
             for tag in REGION_TAGS[name]:
-                if tag == "face":
-                    region |= _faces_labels(sample["mask"].numpy())
+                if tag in ("face", "neck"):
+                    region |= _region_labels(sample["mask"].numpy(), tag)
                 elif tag in support:
                     region |= support[tag]
+    if "Male" in names:  # a wider neck also moves the collar and the backdrop beside it
+        region |= ((images[0] - images[1]).abs().amax(0) > CHANGE_TOL).numpy()
     return torch.from_numpy(region), names
 
 
