@@ -66,11 +66,17 @@ takes from the exemplar. Hair style, facial hair, lipstick and makeup are correl
 flag, not part of it: they are attributes of their own or left as they are."""
 
 
-def _region_labels(mask: np.ndarray, tag: str) -> np.ndarray:
-    """Pixels of the label map ``mask`` in the face (``tag="face"``) or the neck (``"neck"``)."""
-    from maskstyle.data.labels import FACE_REGIONS, LABEL_INDEX
+def _label_tags() -> dict[str, tuple[str, ...]]:
+    """The tags of :data:`REGION_TAGS` that are label-map groups, not painter tags."""
+    from maskstyle.data.labels import FACE_REGIONS
 
-    names = FACE_REGIONS if tag == "face" else ("neck",)
+    return {"face": FACE_REGIONS, "neck": ("neck",)}
+
+
+def _region_labels(mask: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """Pixels of the label map ``mask`` with one of the label ``names``."""
+    from maskstyle.data.labels import LABEL_INDEX
+
     return np.isin(mask, [LABEL_INDEX[n] for n in names])
 
 
@@ -143,14 +149,14 @@ def translation_region(
     region = np.zeros((size, size), bool)
     if not names:
         return torch.from_numpy(region), names
-    images = []
+    images, label_tags = [], _label_tags()
     for p in (p1, counterfactual_params(p1, p2, names)):
         sample, support = render_with_support(p, size)
         images.append(sample["image"])
         for name in names:
             for tag in REGION_TAGS[name]:
-                if tag in ("face", "neck"):
-                    region |= _region_labels(sample["mask"].numpy(), tag)
+                if tag in label_tags:
+                    region |= _region_labels(sample["mask"].numpy(), label_tags[tag])
                 elif tag in support:
                     region |= support[tag]
     if "Male" in names:  # a wider neck also moves the collar and the backdrop beside it
