@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -236,3 +237,31 @@ def test_smoke_decoder_output_depends_on_its_input(tmp_path):
     assert float((out[0] - out[1]).abs().mean()) > 1e-3  # two inputs, two images
     with pytest.raises(Exception, match="size"):
         decoder_folder(tmp_path, "relu3_1", {"size": 64})
+
+
+def test_lambda_tradeoff_rows_against_direct_scores(pipeline):
+    from maskstyle.metrics.stylisation import stylisation_scores
+    from maskstyle.models.fast_semantic_style import lambda_tradeoff
+
+    content, _, c_mask, s_mask = _pair(3, b=2, size=32)
+    style = torch.zeros_like(content)  # one flat colour per style region, far from the content's
+    style[:, 0] = (s_mask == 0).float()
+    style[:, 2] = (s_mask == 1).float()
+    rows = lambda_tradeoff(pipeline, content, style, c_mask, s_mask, [0.0, 1e9], iterations=5)
+    assert [r["lambda"] for r in rows] == [0.0, 1e9]
+    with torch.no_grad():  # lambda 0: the content through encoder and decoder, nothing moved
+        plain = pipeline.decoders["relu3_1"](pipeline.encoder(content)["relu3_1"]).clamp(0, 1)
+    direct = stylisation_scores(plain, content, style, c_mask, s_mask, 16)
+    assert rows[0].keys() == rows[1].keys() == {"lambda", *direct}
+    for key, value in direct.items():
+        assert math.isfinite(value) and rows[0][key] == pytest.approx(value, abs=1e-5), key
+
+
+def test_lambda_tradeoff_bad_input(pipeline):
+    from maskstyle.models.fast_semantic_style import lambda_tradeoff
+
+    content, style, c_mask, s_mask = _pair()
+    with pytest.raises(ValueError, match="at least one lambda"):
+        lambda_tradeoff(pipeline, content, style, c_mask, s_mask, [])
+    with pytest.raises(ValueError, match=">= 0"):
+        lambda_tradeoff(pipeline, content, style, c_mask, s_mask, [-1.0])

@@ -15,6 +15,7 @@ _EXPORTS = {
     "content_samples": ".data",
     "ablation_settings": ".ablations",
     "run_setting": ".ablations",
+    "lambda_tradeoff": ".ablations",
     "decoder_loss": ".training",
     "decoder_folder": ".training",
     "eval_pairs": ".data",

@@ -52,3 +52,39 @@ def run_setting(
     masks = options.pop("masks", True)
     cm, sm = (content_mask, style_mask) if masks else (None, None)
     return pipeline(content, style, cm, sm, **options).image.clone()
+
+
+def lambda_tradeoff(
+    pipeline: FastSemanticStyleTransfer,
+    content: torch.Tensor,
+    style: torch.Tensor,
+    content_mask: torch.Tensor,
+    style_mask: torch.Tensor,
+    lambdas: Sequence[float],
+    layer: str = "relu3_1",
+    iterations: int = 500,
+) -> list[dict[str, float]]:
+    """What the style weight ``lambda`` of Eq. 3 trades, over a batch of pairs: one row per
+    ``lambda`` with every reading of :func:`maskstyle.metrics.stylisation.stylisation_scores`
+    (colour moved toward the style, structure kept) of the decoded outputs.
+
+    ``lambda = 0`` is the content through the encoder and decoder (no transfer), the row that
+    the others are read against.
+    """
+    from maskstyle.metrics.stylisation import stylisation_scores
+    from maskstyle.nn.vgg import vgg19_downsampling
+
+    if not lambdas:
+        raise ValueError("give at least one lambda, e.g. [1e6, 1e7, 1e8]")
+    if any(lam < 0 for lam in lambdas):
+        raise ValueError(f"lambdas must be >= 0, got {list(lambdas)}")
+    cell_pixels = vgg19_downsampling(layer) ** 2
+    rows = []
+    for lam in lambdas:  # a handful of values: each is one batched pipeline call
+        out = pipeline(
+            content, style, content_mask, style_mask,
+            layers=layer, style_weight=float(lam), iterations=iterations,
+        ).image  # fmt: skip
+        scores = stylisation_scores(out, content, style, content_mask, style_mask, cell_pixels)
+        rows.append({"lambda": float(lam), **scores})
+    return rows
