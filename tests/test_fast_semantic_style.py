@@ -247,11 +247,15 @@ def test_lambda_tradeoff_rows_against_direct_scores(pipeline):
     style = torch.zeros_like(content)  # one flat colour per style region, far from the content's
     style[:, 0] = (s_mask == 0).float()
     style[:, 2] = (s_mask == 1).float()
-    rows = lambda_tradeoff(pipeline, content, style, c_mask, s_mask, [0.0, 1e9], iterations=5)
+    rows, images = lambda_tradeoff(
+        pipeline, content, style, c_mask, s_mask, [0.0, 1e9], iterations=5
+    )
     assert [r["lambda"] for r in rows] == [0.0, 1e9]
+    assert [tuple(x.shape) for x in images] == [tuple(content.shape)] * 2
     with torch.no_grad():  # lambda 0: the content through encoder and decoder, nothing moved
         plain = pipeline.decoders["relu3_1"](pipeline.encoder(content)["relu3_1"]).clamp(0, 1)
     direct = stylisation_scores(plain, content, style, c_mask, s_mask, 16)
+    assert torch.allclose(images[0], plain, atol=1e-5)
     assert rows[0].keys() == rows[1].keys() == {"lambda", *direct}
     for key, value in direct.items():
         assert math.isfinite(value) and rows[0][key] == pytest.approx(value, abs=1e-5), key

@@ -63,10 +63,11 @@ def lambda_tradeoff(
     lambdas: Sequence[float],
     layer: str = "relu3_1",
     iterations: int = 500,
-) -> list[dict[str, float]]:
+) -> tuple[list[dict[str, float]], list[torch.Tensor]]:
     """What the style weight ``lambda`` of Eq. 3 trades, over a batch of pairs: one row per
     ``lambda`` with every reading of :func:`maskstyle.metrics.stylisation.stylisation_scores`
-    (colour moved toward the style, structure kept) of the decoded outputs.
+    (colour moved toward the style, structure kept), and the decoded outputs ``[B, 3, H, W]``
+    of each ``lambda`` in the same order.
 
     ``lambda = 0`` is the content through the encoder and decoder (no transfer), the row that
     the others are read against.
@@ -79,7 +80,7 @@ def lambda_tradeoff(
     if any(lam < 0 for lam in lambdas):
         raise ValueError(f"lambdas must be >= 0, got {list(lambdas)}")
     cell_pixels = vgg19_downsampling(layer) ** 2
-    rows = []
+    rows, images = [], []
     for lam in lambdas:  # a handful of values: each is one batched pipeline call
         out = pipeline(
             content, style, content_mask, style_mask,
@@ -87,4 +88,5 @@ def lambda_tradeoff(
         ).image  # fmt: skip
         scores = stylisation_scores(out, content, style, content_mask, style_mask, cell_pixels)
         rows.append({"lambda": float(lam), **scores})
-    return rows
+        images.append(out)
+    return rows, images
