@@ -256,3 +256,18 @@ def test_ground_truth_translation_and_reference_accuracy(faces):
         cols = [D.ATTRIBUTES.index(a) for a in E.CLASSES[c]]
         share = sum(not faces.labels[j, cols].any() for _, j in pairs[c]) / len(pairs[c])
         assert silent["input"][c] == pytest.approx(share) == silent["ground_truth"][c]
+
+
+def test_change_label_names_what_the_translation_changes():
+    from maskstyle.models.lomit.data import ATTRIBUTES
+    from maskstyle.models.lomit.notebook import change_label
+
+    def hot(*names):
+        return torch.tensor([a in names for a in ATTRIBUTES])
+
+    brown_smiling = hot("Brown_Hair", "Smiling", "No_Beard")
+    blond = hot("Blond_Hair", "No_Beard")
+    assert change_label(brown_smiling, blond, ATTRIBUTES) == "+blond -brown -smile"
+    assert change_label(blond, blond, ATTRIBUTES) == "no change"
+    with pytest.raises(ValueError, match="one entry per attribute"):
+        change_label(blond[:3], blond[:3], ATTRIBUTES)

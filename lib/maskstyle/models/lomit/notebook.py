@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,7 @@ def grid_figure(rows: Sequence[Sequence[torch.Tensor]], titles: Sequence[str],
             if r == 0:
                 ax.set_title(titles[c], fontsize=8)
             if c == 0 and row_labels is not None:
-                ax.set_ylabel(row_labels[r], fontsize=7)
+                ax.set_ylabel(textwrap.fill(row_labels[r], 22), fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -133,13 +134,28 @@ def show(fig: Any, output_dir: str | os.PathLike, name: str) -> Path:
     return path
 
 
+SHORT_NAMES = {"Black_Hair": "black", "Blond_Hair": "blond", "Brown_Hair": "brown",
+               "Smiling": "smile", "Goatee": "goatee", "Mustache": "mustache",
+               "No_Beard": "no beard", "Male": "male", "Heavy_Makeup": "makeup",
+               "Wearing_Lipstick": "lipstick"}  # fmt: skip
+
+
 def attribute_names(label: torch.Tensor, attributes: Sequence[str]) -> str:
     """The attributes set in a multi-hot ``label``, short (for figure titles)."""
-    short = {"Black_Hair": "black", "Blond_Hair": "blond", "Brown_Hair": "brown",
-             "Smiling": "smile", "Goatee": "goatee", "Mustache": "mustache",
-             "No_Beard": "no beard", "Male": "male", "Heavy_Makeup": "makeup",
-             "Wearing_Lipstick": "lipstick"}  # fmt: skip
-    return ", ".join(short.get(a, a) for a, v in zip(attributes, label.tolist()) if v)
+    return ", ".join(SHORT_NAMES.get(a, a) for a, v in zip(attributes, label.tolist()) if v)
+
+
+def change_label(label_in: torch.Tensor, label_ex: torch.Tensor,
+                 attributes: Sequence[str]) -> str:  # fmt: skip
+    """What translating toward the exemplar changes, short: ``"+blond -brown +smile"`` (the
+    exemplar's attributes the input lacks get ``+``, the input's it lacks ``-``)."""
+    if label_in.shape != label_ex.shape or label_in.numel() != len(attributes):
+        raise ValueError(f"labels {tuple(label_in.shape)} / {tuple(label_ex.shape)} must both "
+                         f"hold one entry per attribute ({len(attributes)})")
+    parts = [("+" if e else "-") + SHORT_NAMES.get(a, a)
+             for a, i, e in zip(attributes, label_in.bool().tolist(), label_ex.bool().tolist())
+             if i != e]  # fmt: skip
+    return " ".join(parts) or "no change"
 
 
 def strips_figure(strips: Sequence[Any], labels: Sequence[str], width: float = 9.0):
