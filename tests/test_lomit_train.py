@@ -163,6 +163,23 @@ def test_metrics_by_hand_and_on_a_model(faces):
     metrics = E.translation_metrics(model, clf, faces.images, faces.labels, faces.params, pairs)
     assert 0 <= metrics["translation_accuracy"] <= 1 and 0 <= metrics["mask_iou"] <= 1
     assert metrics["background_l1"] > 0
+    assert 0 <= metrics["mask_outside"] <= 1 and 0 <= metrics["mask_inside"] <= 1
+
+
+def test_mask_mean_in_out_against_hand_made_masks():
+    region = torch.zeros(2, 4, 4, dtype=torch.bool)
+    region[:, :2] = True  # top half
+    exact = region[:, None].float()  # the mask is the region
+    inside, outside = E.mask_mean_in_out(exact, region)
+    assert inside.tolist() == [1.0, 1.0] and outside.tolist() == [0.0, 0.0]
+    flat = torch.full((2, 1, 4, 4), 0.3)  # a flat mask does not localise: equal means
+    inside, outside = E.mask_mean_in_out(flat, region)
+    assert torch.allclose(inside, outside) and torch.allclose(inside, torch.tensor(0.3))
+    graded = torch.arange(16.0).view(1, 1, 4, 4).expand(2, 1, 4, 4) / 15
+    inside, _ = E.mask_mean_in_out(graded, region)  # brute force: mean of rows 0-1
+    assert inside[0] == pytest.approx(sum(range(8)) / 8 / 15)
+    with pytest.raises(ValueError, match="at the size of region"):
+        E.mask_mean_in_out(exact[..., :2], region)
 
 
 

@@ -163,6 +163,19 @@ def mask_iou(mask: torch.Tensor, region: torch.Tensor, threshold: float = 0.5) -
     return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
 
 
+def mask_mean_in_out(mask: torch.Tensor, region: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(inside, outside)`` per image: the mean of ``mask [N, 1, H, W]`` over the pixels of bool
+    ``region [N, H, W]`` and over the rest (NaN where a side has no pixels). Threshold-free: a
+    mask that localises the attributes has ``inside`` well above ``outside``."""
+    if mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[-2:] != region.shape[-2:]:
+        raise ValueError(f"mask {tuple(mask.shape)} must be [N, 1, H, W] at the size of region "
+                         f"{tuple(region.shape)}")
+    m, r = mask[:, 0].flatten(1), region.flatten(1).to(mask.dtype)
+    inside = (m * r).sum(1) / r.sum(1)
+    outside = (m * (1 - r)).sum(1) / (1 - r).sum(1)
+    return inside, outside
+
+
 def background_change(output: torch.Tensor, image: torch.Tensor,
                       region: torch.Tensor) -> torch.Tensor:  # fmt: skip
     """Mean ``|output - image|`` per image over pixels outside ``region`` (and channels)."""
@@ -207,11 +220,12 @@ def translation_metrics(
     params: Sequence[dict], pairs: Mapping[str, Sequence[tuple[int, int]]],
     attributes: Sequence[str] = ATTRIBUTES, classes: Mapping[str, Sequence[str]] = CLASSES,
 ) -> dict:  # fmt: skip
-    """Per-class and overall ``translation_accuracy``, ``mask_iou``, ``background_l1``
-    (``classifier=None``: no accuracy, only the region metrics)."""
+    """Per-class and overall ``translation_accuracy``, ``mask_iou``, ``background_l1`` and the
+    input masks' mean inside / outside the true regions (``mask_inside``, ``mask_outside``;
+    ``classifier=None``: no accuracy, only the region metrics)."""
     size = images.shape[-1]
     per_class: dict[str, dict[str, float]] = {}
-    all_iou, all_bg = [], []
+    all_iou, all_bg, all_in, all_out = [], [], [], []
     for name, class_pairs in pairs.items():
         if name not in classes:
             raise KeyError(UNKNOWN_CLASS.format(name, list(classes)))
@@ -228,10 +242,15 @@ def translation_metrics(
         x1 = images[[i for i, _ in class_pairs]]
         iou = mask_iou(masks, regions)
         bg = background_change(outputs, x1, regions)
+        inside, outside = mask_mean_in_out(masks, regions)
         all_iou.append(iou)
         all_bg.append(bg)
+        all_in.append(inside)
+        all_out.append(outside)
         per_class[name] = {"accuracy": accuracy, "mask_iou": float(iou.mean()),
-                           "background_l1": float(bg.mean()), "pairs": len(class_pairs)}
+                           "background_l1": float(bg.mean()),
+                           "mask_inside": float(inside.nanmean()),
+                           "mask_outside": float(outside.nanmean()), "pairs": len(class_pairs)}
     if not per_class:
         raise ValueError("no evaluation pairs: give pairs_per_class >= 1 and varied faces")
     accuracies = [v["accuracy"] for v in per_class.values()]
@@ -239,5 +258,7 @@ def translation_metrics(
         "translation_accuracy": sum(accuracies) / len(accuracies),
         "mask_iou": float(torch.cat(all_iou).mean()),
         "background_l1": float(torch.cat(all_bg).mean()),
+        "mask_inside": float(torch.cat(all_in).nanmean()),
+        "mask_outside": float(torch.cat(all_out).nanmean()),
         "per_class": per_class,
     }
