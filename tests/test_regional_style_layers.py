@@ -113,9 +113,10 @@ def test_sean_bad_inputs_have_clear_errors():
         block(x, _labels(2), torch.randn(1, K, 4))
 
 
-def test_encoder_fusion_weights_sum_to_one_and_fuse_all_scales():
+@pytest.mark.parametrize(("resolution", "size"), [("input", 16), ("last", 8)])
+def test_encoder_fusion_weights_sum_to_one_and_fuse_all_scales(resolution, size):
     torch.manual_seed(0)
-    enc = MultiScaleStyleEncoder(K, style_dim=8, ngf=4, spectral=False)
+    enc = MultiScaleStyleEncoder(K, style_dim=8, ngf=4, spectral=False, resolution=resolution)
     with torch.no_grad():
         enc.scale_logits.copy_(torch.tensor([0.3, -1.0, 2.0, 0.1, 0.5]))
     alpha = enc.fusion_weights()
@@ -125,7 +126,7 @@ def test_encoder_fusion_weights_sum_to_one_and_fuse_all_scales():
     torch.testing.assert_close(alpha, want)
     images = torch.rand(2, 3, 16, 16)
     feats = enc.features(images)
-    assert len(feats) == 5 and all(f.shape == (2, 8, 8, 8) for f in feats)
+    assert len(feats) == 5 and all(f.shape == (2, 8, size, size) for f in feats)
     fused = sum(a * f for a, f in zip(alpha, feats))  # Eq. 2
     torch.testing.assert_close(enc.fused(images), fused, atol=1e-5, rtol=1e-5)
 
@@ -145,7 +146,8 @@ def test_encoder_last_scale_weight_sets_the_initial_fusion_weights(fusion):
 
 def test_encoder_pools_regions_into_a_style_matrix():
     torch.manual_seed(0)
-    enc = MultiScaleStyleEncoder(K, style_dim=8, ngf=4).eval()  # spectral norm: no power step
+    # spectral norm in eval mode: no power step
+    enc = MultiScaleStyleEncoder(K, style_dim=8, ngf=4, resolution="last").eval()
     images, labels = torch.rand(2, 3, 16, 16), _labels(2, 16, 16)
     styles = enc(images, labels)
     assert styles.shape == (2, K, 8)
@@ -160,6 +162,24 @@ def test_encoder_pools_regions_into_a_style_matrix():
             pix = small[b] == k
             want = fused[b][:, pix].mean(1) if pix.any() else torch.zeros(8)
             torch.testing.assert_close(styles[b, k], want, atol=1e-5, rtol=1e-5)
+
+
+def test_encoder_at_input_resolution_keeps_regions_too_small_for_h_over_2():
+    """Eq. 2 fused at the input's size: a one-pixel region (gone from the label map at
+    ``H/2`` under nearest downsampling) gets its own code; SEAN's pooling gives it zeros."""
+    torch.manual_seed(0)
+    images = torch.rand(1, 3, 16, 16)
+    labels = torch.zeros(1, 16, 16, dtype=torch.long)
+    labels[0, 8:, :] = 1
+    labels[0, 4, 4] = 2  # even row and column: nearest-exact downsampling to 8 x 8 keeps odd
+    ours = MultiScaleStyleEncoder(K, style_dim=8, ngf=4, spectral=False).eval()
+    sean = MultiScaleStyleEncoder(K, style_dim=8, ngf=4, fusion="last", spectral=False).eval()
+    fused = ours.fused(images)
+    assert fused.shape == (1, 8, 16, 16)
+    torch.testing.assert_close(ours(images, labels)[0, 2], fused[0, :, 4, 4])
+    assert sean(images, labels)[0, 2].abs().sum() == 0
+    with pytest.raises(ValueError, match="resolution must be one of"):
+        MultiScaleStyleEncoder(K, resolution="half")
 
 
 def test_encoder_variants_and_bad_inputs():

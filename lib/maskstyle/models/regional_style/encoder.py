@@ -12,11 +12,17 @@ maps ``F_1..F_5`` (``ngf`` at ``H``, ``2 ngf`` at ``H/2``, ``4 ngf`` at ``H/4``,
 
 then region-wise average pooling turns ``F`` into the ``[B, regions, style_dim]`` style
 matrix. **Our reading:** Eq. 2 needs every ``F_i`` with the same channels and size; the
-paper only says they are "re-scaled to a unified resolution". We resize each to ``F_5``'s
-size (bilinear) and project ``F_1..F_4`` to ``style_dim`` channels with a 1x1 conv + tanh
-(the same range as ``F_5``'s tanh). ``fusion="linear"`` uses the raw ``a_i`` (initialised
-``1/K``) without softmax ("ours w/o softmax"); ``fusion="last"`` is SEAN (``F_5`` only).
-The paper does not say how the ``a_i`` start. Equal weights are the default;
+paper only says they are "re-scaled to a unified resolution". We project ``F_1..F_4`` to
+``style_dim`` channels with a 1x1 conv + tanh (the same range as ``F_5``'s tanh) and resize
+every map (bilinear) to ``F_1``'s size, the input's (``resolution="input"``, the default):
+the paper fuses the shallow layers because "the low-level features ... are important for
+image reconstruction", and pooling at the input's resolution keeps the regions that
+nearest-neighbour downsampling of the label map drops (at 64 px, half of the face world's
+brows and a third of its lips have no pixel at ``H/2``, so SEAN gives them a zero code).
+``resolution="last"`` fuses at ``F_5``'s size, ``H/2``, as SEAN pools.
+``fusion="linear"`` uses the raw ``a_i`` (initialised ``1/K``) without softmax ("ours w/o
+softmax"); ``fusion="last"`` is SEAN (``F_5`` only, pooled at ``H/2``). The paper does not
+say how the ``a_i`` start. Equal weights are the default;
 ``last_scale_weight=w`` starts ``F_5`` (SEAN's feature) at weight ``w`` and shares ``1 - w``
 equally among ``F_1..F_4``, so that the fused encoder starts near SEAN's and learns how much of
 the shallow features to mix in (softmax: ``a_5 = log(w (K - 1) / (1 - w))``, the others 0).
@@ -35,6 +41,7 @@ from torch import nn
 from maskstyle.nn.region_pool import region_average_pool
 
 FUSIONS = ("softmax", "linear", "last")
+RESOLUTIONS = ("input", "last")
 ENCODER_NORMS = ("instance", "none")
 
 
@@ -102,10 +109,14 @@ class MultiScaleStyleEncoder(nn.Module):
         spectral: bool = True,
         norm: str = "instance",
         last_scale_weight: float | None = None,
+        resolution: str = "input",
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+        if resolution not in RESOLUTIONS:
+            raise ValueError(f"resolution must be one of {RESOLUTIONS}, got {resolution!r}")
+        self.resolution = resolution
         if norm not in ENCODER_NORMS:
             raise ValueError(f"norm must be one of {ENCODER_NORMS}, got {norm!r}")
         self.num_classes, self.style_dim, self.fusion = num_classes, style_dim, fusion
@@ -146,21 +157,24 @@ class MultiScaleStyleEncoder(nn.Module):
         return F.one_hot(torch.tensor(len(self.layers) - 1), len(self.layers)).to(self.scale_logits)
 
     def features(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """``[F_1 .. F_K]`` resized to the last layer's size, each ``[B, style_dim, h, w]``
-        (``[F_5]`` alone for ``fusion="last"``)."""
+        """``[F_1 .. F_K]`` at the unified resolution (``F_1``'s for ``resolution="input"``,
+        ``F_K``'s for ``"last"`` and for SEAN), each ``[B, style_dim, h, w]``."""
         raw, h = [], images
         for layer in self.layers:
             h = layer(h)
             raw.append(h)
-        size = raw[-1].shape[-2:]
-        out = []
-        for f, proj in zip(raw[:-1], self.projections):
-            out.append(F.interpolate(proj(f), size=size, mode="bilinear", align_corners=False))
-        out.append(raw[-1])
-        return out
+        at_input = self.resolution == "input" and self.fusion != "last"  # SEAN: F_5's size
+        size = (raw[0] if at_input else raw[-1]).shape[-2:]
+        maps = [proj(f) for f, proj in zip(raw[:-1], self.projections)] + [raw[-1]]
+        return [
+            m if m.shape[-2:] == size
+            else F.interpolate(m, size=size, mode="bilinear", align_corners=False)
+            for m in maps
+        ]  # fmt: skip
 
     def fused(self, images: torch.Tensor) -> torch.Tensor:
-        """The multi-scale style feature map ``F`` of Eq. 2, ``[B, style_dim, H/2, W/2]``."""
+        """The multi-scale style feature map ``F`` of Eq. 2, ``[B, style_dim, h, w]`` at the
+        unified resolution (SEAN, ``fusion="last"``: ``F_5`` at ``H/2``)."""
         if self.fusion == "last":
             h = images
             for layer in self.layers:
@@ -176,4 +190,10 @@ class MultiScaleStyleEncoder(nn.Module):
         return region_average_pool(self.fused(images), labels, self.num_classes)
 
 
-__all__ = ["ENCODER_NORMS", "FUSIONS", "MultiScaleStyleEncoder", "check_image_labels"]
+__all__ = [
+    "ENCODER_NORMS",
+    "FUSIONS",
+    "RESOLUTIONS",
+    "MultiScaleStyleEncoder",
+    "check_image_labels",
+]

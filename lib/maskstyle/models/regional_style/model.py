@@ -53,6 +53,7 @@ class RegionalStyleConfig:
     generator_norm: str = "instance"  # parameter-free norm of the SEAN blocks (official: batch)
     encoder_norm: str = "instance"  # SEAN's encoder; "none" keeps each image's mean colour
     last_scale_weight: float | None = None  # F_5's fusion weight at init (None: equal)
+    fusion_resolution: str = "input"  # Eq. 2's unified size: the input's, or "last" (F_5's)
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -78,6 +79,7 @@ class RegionalStyleNet(nn.Module):
             spectral=config.spectral,
             norm=config.encoder_norm,
             last_scale_weight=config.last_scale_weight,
+            resolution=config.fusion_resolution,
         )
         self.attention = MultiRegionStyleAttention(config.style_dim) if spec["attention"] else None
         self.generator = RegionalGenerator(

@@ -41,7 +41,7 @@ from maskstyle.models.regional_style.baselines import (
     Pix2PixHDBaseline,
     SPADEBaseline,
 )
-from maskstyle.models.regional_style.encoder import ENCODER_NORMS
+from maskstyle.models.regional_style.encoder import ENCODER_NORMS, RESOLUTIONS
 from maskstyle.models.regional_style.groupdnet import GroupDNetBaseline
 from maskstyle.models.regional_style.model import VARIANTS, RegionalStyleConfig, RegionalStyleNet
 from maskstyle.nn.spade import NORM_KINDS
@@ -85,6 +85,7 @@ def build_model(
     generator_norm: str = "instance",
     encoder_norm: str = "instance",
     last_scale_weight: float | None = None,
+    fusion_resolution: str = "input",
 ) -> nn.Module:
     """One of :data:`METHODS` at the given size (defaults: the face world at 64 px).
 
@@ -92,13 +93,14 @@ def build_model(
     (``"batch"``: the official generators' synchronised batch norm; ``"instance"``);
     ``encoder_norm``: ``"instance"`` (SEAN's encoder) or ``"none"`` (ours and SEAN only);
     ``last_scale_weight``: the fused encoder's initial weight of ``F_5`` (ours and its
-    ablations; ``None``: equal weights)."""
+    ablations; ``None``: equal weights); ``fusion_resolution``: where ours fuses its scales
+    (Eq. 2), at the input's size (``"input"``) or at ``F_5``'s (``"last"``, as SEAN pools)."""
     if method in VARIANTS:
         config = RegionalStyleConfig(
             variant=method, num_classes=num_classes, image_size=image_size,
             style_dim=style_dim, encoder_ngf=encoder_ngf, generator_ngf=ngf, num_up=num_up,
             hidden=hidden, generator_norm=generator_norm, encoder_norm=encoder_norm,
-            last_scale_weight=last_scale_weight,
+            last_scale_weight=last_scale_weight, fusion_resolution=fusion_resolution,
         )  # fmt: skip
         return RegionalStyleNet(config)
     if method in GLOBAL_NORMS:
@@ -316,7 +318,10 @@ def load_trained(out_dir: str | os.PathLike) -> nn.Module:
     summary, weights_path = read_run_summary(
         out_dir, "model.pt", "python -m maskstyle.models.regional_style.train"
     )
-    model = build_model(summary["settings"]["method"], **summary["settings"]["architecture"])
+    architecture = dict(summary["settings"]["architecture"])
+    # runs saved before fusion_resolution existed fused at F_5's size
+    architecture.setdefault("fusion_resolution", "last")
+    model = build_model(summary["settings"]["method"], **architecture)
     model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
     model.provenance = summary["weights"]
     return model.eval()
@@ -344,6 +349,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--last-scale-weight", type=float, default=None,
         help="ours: initial fusion weight of the last encoder scale (default: equal weights)",
+    )  # fmt: skip
+    p.add_argument(
+        "--fusion-resolution", default="input", choices=RESOLUTIONS,
+        help="ours: Eq. 2's unified size, the input's or F_5's ('last', SEAN's pooling size)",
     )  # fmt: skip
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--l1", type=float, default=0.0, help="L1 reconstruction weight (paper 0)")
@@ -385,7 +394,7 @@ def main(argv: list[str] | None = None) -> dict:
         "image_size": args.size, "style_dim": args.style_dim, "ngf": args.ngf,
         "encoder_ngf": args.encoder_ngf, "num_up": args.num_up, "hidden": 4 * args.ngf,
         "z_dim": args.style_dim, "generator_norm": args.generator_norm,
-        "encoder_norm": args.encoder_norm,
+        "encoder_norm": args.encoder_norm, "fusion_resolution": args.fusion_resolution,
         **({"last_scale_weight": args.last_scale_weight}
            if args.last_scale_weight is not None else {}),
     }  # fmt: skip
