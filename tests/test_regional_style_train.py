@@ -9,6 +9,7 @@ from maskstyle.models.regional_style.baselines import Pix2PixHDBaseline, SPADEBa
 from maskstyle.models.regional_style.train import (
     METHODS,
     build_model,
+    load_checkpoint_model,
     load_trained,
     main,
     train_cnf,
@@ -204,3 +205,37 @@ def test_per_image_psnr_is_batch_independent(one_thread):
     whole = psnr(reconstruct(model, faces["images"], faces["labels"]), faces["images"],
                  reduction="none")
     torch.testing.assert_close(per_image_psnr(model, faces["images"], faces["labels"], 2), whole)
+
+
+def test_checkpoint_study_compares_ours_and_sean_at_every_kept_step(tmp_path, one_thread):
+    from maskstyle.models.regional_style.evaluate import (
+        checkpoint_study,
+        paired_difference,
+        per_image_psnr,
+    )
+
+    base = (
+        "--size 32 --num-up 2 --ngf 4 --encoder-ngf 4 --style-dim 4 --faces 4 --steps 2 "
+        "--batch-size 2 --vgg-layers relu1_1 --ndf 8 --checkpoint-every 1"
+    ).split()
+    for method in ("ours", "sean"):
+        main([*base, "--method", method, "--out", str(tmp_path / "models" / method)])
+    images, labels = _batch(3, 32)
+    study = checkpoint_study({0: tmp_path / "models"}, images, labels)
+    assert list(study["step"]) == [1, 2] and list(study["seed"]) == [0, 0]
+    # the last checkpoint is the saved model: the same numbers as the final pair
+    final = {}
+    for m in ("ours", "sean"):
+        model = load_trained(tmp_path / "models" / m)
+        torch.manual_seed(0)  # the generator's noise: the study's draws (noise_seed 0)
+        final[m] = per_image_psnr(model, images, labels)
+    want = paired_difference(final["ours"], final["sean"])
+    assert study["ours_minus_sean"].iloc[-1] == pytest.approx(want["mean_difference"], abs=1e-5)
+    assert study["psnr_ours"].iloc[-1] == pytest.approx(float(final["ours"].mean()), abs=1e-5)
+    assert study["ours_minus_sean"].iloc[0] != study["ours_minus_sean"].iloc[-1]
+    with pytest.raises(FileNotFoundError, match="saved steps"):
+        load_checkpoint_model(tmp_path / "models" / "ours", 7)
+    with pytest.raises(FileNotFoundError, match="train first"):
+        load_checkpoint_model(tmp_path / "missing", 1)
+    with pytest.raises(FileNotFoundError, match="no step with a checkpoint"):
+        checkpoint_study({0: tmp_path / "nothing"}, images, labels)

@@ -18,7 +18,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -161,6 +163,46 @@ def seed_study(per_face: Mapping[int, Mapping[str, torch.Tensor]]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def checkpoint_study(
+    run_roots: Mapping[int, str | os.PathLike],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    noise_seed: int = 0,
+) -> pd.DataFrame:
+    """Ours vs SEAN at every checkpoint both runs of a seed kept: ``run_roots[seed]`` holds
+    ``ours/`` and ``sean/`` as 02_train writes them. One row per (seed, step) with both mean
+    PSNRs on ``images`` and the paired ``ours - sean`` with its standard error over faces.
+    How much the difference moves from one checkpoint to the next, late in training, is the
+    training noise a single final pair cannot show. Every model draws the generator's noise
+    inputs from ``noise_seed`` (the same draws for all; the global RNG is left untouched)."""
+    from maskstyle.models.regional_style.train import load_checkpoint_model
+    from maskstyle.train.checkpoint import list_checkpoints
+
+    rows = []
+    for seed, root in sorted(run_roots.items()):
+        steps = [dict(list_checkpoints(Path(root) / m / "checkpoints")) for m in ("ours", "sean")]
+        common = sorted(set(steps[0]) & set(steps[1]))
+        if not common:
+            raise FileNotFoundError(
+                f"no step with a checkpoint of both ours and sean under {root}: train both "
+                "with 02_train"
+            )
+        for step in common:
+            psnr = {}
+            for m in ("ours", "sean"):
+                model = load_checkpoint_model(Path(root) / m, step)
+                with torch.random.fork_rng():
+                    torch.manual_seed(noise_seed)
+                    psnr[m] = per_image_psnr(model, images, labels)
+            d = paired_difference(psnr["ours"], psnr["sean"])
+            rows.append({
+                "seed": seed, "step": step, "psnr_ours": float(psnr["ours"].mean()),
+                "psnr_sean": float(psnr["sean"].mean()),
+                "ours_minus_sean": d["mean_difference"], "stderr": d["stderr"],
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def diversity_row(samples: torch.Tensor, labels: torch.Tensor, group: str, distance=None):
     """``{"mcsd", "mocd"}`` of ``samples [B, n, 3, H, W]`` for a region group."""
     from maskstyle.metrics import mcsd_mocd
@@ -234,6 +276,7 @@ def fine_tune_realism(
 
 
 __all__ = [
+    "checkpoint_study",
     "diversity_row",
     "fine_tune_realism",
     "nearest_code_distance",

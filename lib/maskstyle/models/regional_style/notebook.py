@@ -336,6 +336,22 @@ def fine_tune_grid(
     return out
 
 
+def checkpoint_study_figure(study: Any) -> Figure:
+    """``ours - SEAN`` PSNR (dB) against the training step, one line per init seed, with
+    error bars of one standard error over faces (``study``: :func:`evaluate.checkpoint_study`)."""
+    fig = Figure(figsize=(4.2, 2.6))
+    ax = fig.subplots()
+    for seed, rows in study.groupby("seed"):
+        ax.errorbar(rows["step"], rows["ours_minus_sean"], yerr=rows["stderr"], marker="o",
+                    capsize=3, label=f"init seed {seed}")  # fmt: skip
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("ours - SEAN PSNR (dB)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def label_picture(labels: torch.Tensor) -> torch.Tensor:
     """``[3, H, W]`` colour picture of a label map (the face world's palette)."""
     from maskstyle.utils.palette import colorize_mask
@@ -348,6 +364,7 @@ __all__ = [
     "PAPER_SPLITS",
     "load_paper_data",
     "TRAIN_MODULE",
+    "checkpoint_study_figure",
     "encode_styles",
     "face_batch",
     "fine_tune_grid",

@@ -327,6 +327,32 @@ def load_trained(out_dir: str | os.PathLike) -> nn.Module:
     return model.eval()
 
 
+def load_checkpoint_model(out_dir: str | os.PathLike, step: int) -> nn.Module:
+    """The model of a :func:`main` run as it was at ``step`` (one of its saved checkpoints;
+    the trainer keeps the last three), in eval mode."""
+    from maskstyle.train.checkpoint import list_checkpoints, load_checkpoint
+
+    out_dir = Path(out_dir)
+    settings_path = out_dir / "settings.json"
+    if not settings_path.is_file():
+        raise FileNotFoundError(
+            f"no training run in {out_dir} (settings.json missing): train first with "
+            "python -m maskstyle.models.regional_style.train"
+        )
+    settings = json.loads(settings_path.read_text())
+    found = dict(list_checkpoints(out_dir / "checkpoints"))
+    if step not in found:
+        raise FileNotFoundError(
+            f"{out_dir} has no checkpoint of step {step}; saved steps: {sorted(found)}"
+        )
+    architecture = dict(settings["architecture"])
+    architecture.setdefault("fusion_resolution", "last")
+    model = build_model(settings["method"], **architecture)
+    load_checkpoint(found[step], {"model": model}, restore_rng=False)
+    model.provenance = f"{settings['method']} at step {step} of {out_dir.name}"
+    return model.eval()
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Train a regional style model on the face world.")
     p.add_argument("--method", default="ours", choices=METHODS)
