@@ -313,15 +313,20 @@ def train_cnf(
     return history
 
 
+def _model_from_settings(settings: dict) -> nn.Module:
+    """An untrained model with the architecture a run's settings record."""
+    architecture = dict(settings["architecture"])
+    # runs saved before fusion_resolution existed fused at F_5's size
+    architecture.setdefault("fusion_resolution", "last")
+    return build_model(settings["method"], **architecture)
+
+
 def load_trained(out_dir: str | os.PathLike) -> nn.Module:
     """Rebuild the model a :func:`main` run saved in ``out_dir`` (summary + model.pt)."""
     summary, weights_path = read_run_summary(
         out_dir, "model.pt", "python -m maskstyle.models.regional_style.train"
     )
-    architecture = dict(summary["settings"]["architecture"])
-    # runs saved before fusion_resolution existed fused at F_5's size
-    architecture.setdefault("fusion_resolution", "last")
-    model = build_model(summary["settings"]["method"], **architecture)
+    model = _model_from_settings(summary["settings"])
     model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
     model.provenance = summary["weights"]
     return model.eval()
@@ -345,9 +350,7 @@ def load_checkpoint_model(out_dir: str | os.PathLike, step: int) -> nn.Module:
         raise FileNotFoundError(
             f"{out_dir} has no checkpoint of step {step}; saved steps: {sorted(found)}"
         )
-    architecture = dict(settings["architecture"])
-    architecture.setdefault("fusion_resolution", "last")
-    model = build_model(settings["method"], **architecture)
+    model = _model_from_settings(settings)
     load_checkpoint(found[step], {"model": model}, restore_rng=False)
     model.provenance = f"{settings['method']} at step {step} of {out_dir.name}"
     return model.eval()
