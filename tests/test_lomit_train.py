@@ -222,6 +222,76 @@ def test_class_head_warm_up_trains_only_the_critic(tmp_path, faces):
     assert np.isnan(rows.loc[4, "g_total"]) and not np.isnan(rows.loc[5, "g_total"])
 
 
+def test_separate_class_trunk_splits_the_critic_and_the_classifier(tmp_path, faces):
+    """cls_trunk="separate": Eq. 11 trains only the classifier network (warm-up and GAN steps),
+    Eq. 10 only the critic; G reads its Eq. 12 logits from the classifier."""
+    import copy
+
+    from maskstyle.models.lomit.train import SeparateClassifierCritic, build_discriminator
+
+    config = TrainConfig(**{**TINY.__dict__, "cls_warmup": 2, "cls_trunk": "separate"})
+    torch.manual_seed(0)
+    d = build_discriminator(config, 10)
+    assert isinstance(d, SeparateClassifierCritic)
+    x = torch.rand(3, 3, 32, 32)
+    src, cls = d(x)
+    torch.testing.assert_close(src, d.critic(x)[0])
+    torch.testing.assert_close(cls, d.classifier(x)[1])
+    assert not torch.equal(d.critic(x)[1], cls)  # two trunks, not one
+
+    def params(module):
+        return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    _, warm, _ = train_lomit(config, 2, tmp_path / "s", log_every=1, checkpoint_every=2,
+                             progress=False, faces=faces)
+    seeded = copy.deepcopy(warm)
+    _, after, _ = train_lomit(config, 4, tmp_path / "s", log_every=1, checkpoint_every=4,
+                              progress=False, faces=faces)
+    from maskstyle.models.lomit.model import LOMIT
+    from maskstyle.utils.seed import seed_everything
+
+    seed_everything(config.seed)
+    LOMIT(config.model_config())  # train_lomit builds G first, then D
+    first = build_discriminator(config, 10)  # D as train_lomit builds it, before any step
+    changed = lambda a, b: {k for k in a if not torch.equal(a[k], b[k])}  # noqa: E731
+    # warm-up (Eq. 11 alone): the classifier moved, the critic did not
+    assert changed(params(first.classifier), params(seeded.classifier))
+    assert not changed(params(first.critic), params(seeded.critic))
+    # GAN steps: the critic's trunk and source head move, its unused class head never does
+    moved = changed(params(seeded.critic), params(after.critic))
+    assert any(k.startswith("main.") for k in moved) and "src.weight" in moved
+    assert "cls.weight" not in moved
+    assert "src.weight" not in changed(params(seeded.classifier), params(after.classifier))
+    with pytest.raises(ValueError, match="cls_trunk must be one of"):
+        build_discriminator(TrainConfig(**{**TINY.__dict__, "cls_trunk": "both"}), 10)
+
+
+def test_reconstruction_warm_up_trains_only_the_generator(tmp_path, faces):
+    """rec_warmup: after the class-head warm-up, G learns on Eq. 9 alone and D rests; the GAN
+    alternation then starts from its first step (G after g_every D updates)."""
+    import copy
+
+    config = TrainConfig(**{**TINY.__dict__, "cls_warmup": 1, "rec_warmup": 2})
+    torch.manual_seed(0)
+    model1, disc1, _ = train_lomit(config, 1, tmp_path / "r", log_every=1, checkpoint_every=1,
+                                   progress=False, faces=faces)
+    g1, d1 = copy.deepcopy(model1.state_dict()), copy.deepcopy(disc1.state_dict())
+    model3, disc3, history = train_lomit(config, 3, tmp_path / "r", log_every=1,
+                                         checkpoint_every=3, progress=False, faces=faces)
+    assert all(torch.equal(v, disc3.state_dict()[k]) for k, v in d1.items()), "D moved"
+    assert any(not torch.equal(v, model3.state_dict()[k]) for k, v in g1.items()), "G rested"
+    rows = history.to_frame().set_index("step")
+    assert rows.loc[[2, 3], "g_rec"].notna().all() and "d_wasserstein" not in rows.columns
+    _, _, later = train_lomit(config, 5, tmp_path / "r", log_every=1, checkpoint_every=5,
+                              progress=False, faces=faces)
+    rows = later.to_frame().set_index("step")
+    assert rows.loc[4, "d_wasserstein"] == rows.loc[4, "d_wasserstein"]  # GAN D step
+    assert np.isnan(rows.loc[4, "g_total"]) and not np.isnan(rows.loc[5, "g_total"])
+    with pytest.raises(ValueError, match="rec_warmup"):
+        train_lomit(TrainConfig(**{**TINY.__dict__, "rec_warmup": -1}), 1, tmp_path / "n",
+                    progress=False, faces=faces)
+
+
 def test_negative_warm_up_refused(tmp_path, faces):
     with pytest.raises(ValueError, match="cls_warmup"):
         train_lomit(TrainConfig(**{**TINY.__dict__, "cls_warmup": -1}), 1, tmp_path,
@@ -273,6 +343,47 @@ def test_ground_truth_translation_and_reference_accuracy(faces):
         cols = [D.ATTRIBUTES.index(a) for a in E.CLASSES[c]]
         share = sum(not faces.labels[j, cols].any() for _, j in pairs[c]) / len(pairs[c])
         assert silent["input"][c] == pytest.approx(share) == silent["ground_truth"][c]
+
+
+def test_rendering_ceiling_scores_the_redrawn_ground_truth(faces):
+    """A generator that redraws its input exactly reaches the ground truth's CA (and l1 0);
+    one that draws one fixed face everywhere scores that face's labels against the targets."""
+    from types import SimpleNamespace
+
+    p = faces.params
+    pairs = E.evaluation_pairs(faces.labels, 2, seed=0)
+    oracle = _LookupClassifier(faces.images, faces.labels)
+    for items in pairs.values():
+        for i, j in items:  # a ground truth carries the exemplar's attributes of its class
+            truth = D.counterfactual_image(p[i], p[j], 32)
+            oracle.table[truth.numpy().tobytes()] = faces.labels[j]
+
+    class Exact:
+        def encode_pair(self, x1, x2):
+            assert x1.shape == x2.shape
+            return SimpleNamespace(content=x1, mask=None, style_f=None, style_b=None), None
+
+        def decode(self, content, mask, style_f, style_b):
+            return content
+
+    ceiling = E.rendering_ceiling(Exact(), oracle, faces.images, faces.labels, p, pairs)
+    ref = E.reference_accuracy(oracle, faces.images, faces.labels, p, pairs)
+    classes = [c for c, items in pairs.items() if items]
+    assert all(ceiling[c] == ref["ground_truth"][c] for c in classes)
+    assert ceiling["mean"] == pytest.approx(ref["ground_truth"]["mean"]) and ceiling["l1"] == 0
+
+    class Fixed(Exact):  # draws face 0 whatever it is given
+        def decode(self, content, mask, style_f, style_b):
+            return faces.images[:1].expand(content.shape[0], -1, -1, -1)
+
+    fixed = E.rendering_ceiling(Fixed(), oracle, faces.images, faces.labels, p, pairs)
+    for c in classes:
+        cols = [D.ATTRIBUTES.index(a) for a in E.CLASSES[c]]
+        want = [bool((faces.labels[0, cols] == faces.labels[j, cols]).all()) for _, j in pairs[c]]
+        assert fixed[c] == pytest.approx(sum(want) / len(want))
+    assert fixed["l1"] > 0
+    with pytest.raises(ValueError, match="no evaluation pairs"):
+        E.rendering_ceiling(Exact(), oracle, faces.images, faces.labels, p, {})
 
 
 def test_change_label_names_what_the_translation_changes():

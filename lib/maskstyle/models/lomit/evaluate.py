@@ -10,6 +10,9 @@ could only ask users about - where the masks land and how much background surviv
   classifier and pairs: the unchanged input (the floor), the exemplar itself, and the face
   world's ground-truth translation (face 1 re-rendered with face 2's differing attributes:
   what a perfect translator would output, so the ceiling of CA with this classifier).
+- :func:`rendering_ceiling` - CA of those ground-truth translations after the model's own
+  reconstruction ``decode(encode(x))``: what a perfect translator rendered by this generator
+  would score. A model whose CA sits at this ceiling translates as well as it can draw.
 - :func:`translation_metrics` - per class, the fraction of translations ``x_{1->2}`` whose
   predicted class attributes equal the exemplar's (``translation_accuracy`` averages the
   classes); ``mask_iou``: the input mask thresholded at 0.5 against the true region of all
@@ -212,6 +215,48 @@ def reference_accuracy(
         if not out[ref]:
             raise ValueError("no evaluation pairs: give pairs_per_class >= 1 and varied faces")
         out[ref]["mean"] = sum(out[ref].values()) / len(out[ref])
+    return out
+
+
+@torch.no_grad()
+def rendering_ceiling(
+    model, classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+    params: Sequence[dict], pairs: Mapping[str, Sequence[tuple[int, int]]],
+    attributes: Sequence[str] = ATTRIBUTES, classes: Mapping[str, Sequence[str]] = CLASSES,
+    batch_size: int = 16,
+) -> dict[str, float]:  # fmt: skip
+    """CA per class (and ``"mean"``) of the ground-truth translations redrawn by ``model``.
+
+    Each pair's ground truth ``t`` (face 1 with face 2's class attributes,
+    :func:`maskstyle.models.lomit.data.counterfactual_image`) is encoded with the exemplar as
+    its co-segmentation partner and decoded with its own content, mask and styles (Eq. 9's
+    ``x11`` for ``x1 = t``), then scored as :func:`translation_metrics` scores a translation.
+    It separates two failures that CA alone mixes: a generator that cannot draw the
+    attributes at all (a low ceiling) and one that draws them but does not transfer them (CA
+    well below its ceiling). ``"l1"`` holds the mean ``|redrawn - t|``."""
+    size = images.shape[-1]
+    out: dict[str, float] = {}
+    errors = []
+    for name, class_pairs in pairs.items():
+        if name not in classes:
+            raise KeyError(UNKNOWN_CLASS.format(name, list(classes)))
+        if not class_pairs:
+            continue
+        cols = [attributes.index(a) for a in classes[name]]
+        target = labels[[j for _, j in class_pairs]][:, cols].bool()
+        redrawn = []
+        for k in range(0, len(class_pairs), batch_size):
+            chunk = class_pairs[k:k + batch_size]
+            truth = torch.stack([counterfactual_image(params[i], params[j], size)
+                                 for i, j in chunk])  # fmt: skip
+            e, _ = model.encode_pair(truth, images[[j for _, j in chunk]])
+            redrawn.append(model.decode(e.content, e.mask, e.style_f, e.style_b))
+            errors.append((redrawn[-1] - truth).abs().flatten(1).mean(1))
+        out[name] = float(class_hits(classifier, torch.cat(redrawn), cols, target).float().mean())
+    if not out:
+        raise ValueError("no evaluation pairs: give pairs_per_class >= 1 and varied faces")
+    out["mean"] = sum(out.values()) / len(out)
+    out["l1"] = float(torch.cat(errors).mean())
     return out
 
 

@@ -15,6 +15,16 @@ short budget this matters: the critic's class head is near chance for hundreds o
 Eq. 12 gives G no reason to use the exemplar's style, and the foreground style codes collapse
 to one point (``r2`` near 0). ``steps`` counts the warm-up steps too.
 
+``rec_warmup`` (default 0) adds that many steps after the class-head warm-up in which only
+the generator learns, on Eq. 9 alone (each face rebuilt from its own codes), so the GAN steps
+start from an autoencoder that draws faces rather than from noise. (In the probes of
+``notebooks/lomit/cpu.yaml``: 1000 such steps draw the ground truths at a rendering ceiling of
+0.50, which 1000 GAN steps then lower to 0.41; the cpu profile does not use it.)
+
+``cls_trunk`` (default ``"shared"``, the paper's D) set to ``"separate"`` gives the attribute
+classifier D_cls its own StarGAN trunk (:class:`SeparateClassifierCritic`): Eq. 11 then trains
+it alone, undisturbed by the WGAN-GP critic's Eq. 10, and G's Eq. 12 reads its logits.
+
 A logged row holds the D terms of its step and, on steps that update G (multiples of
 ``g_every``), the G terms; keep ``log_every`` a multiple of ``g_every`` to log both. Command line::
 
@@ -48,6 +58,7 @@ from maskstyle.models.lomit.losses import (
     classification_loss,
     discriminator_losses,
     generator_losses,
+    image_reconstruction,
     lr_factor,
 )
 from maskstyle.models.lomit.model import LOMIT, LOMITConfig
@@ -82,6 +93,8 @@ class TrainConfig:
     w_r3: float = 1e-4  # lambda_3
     w_gp: float = 10.0  # lambda_gp (Eq. 10)
     cls_warmup: int = 0  # critic steps on Eq. 11 alone (real faces' labels) before the GAN steps
+    cls_trunk: str = "shared"  # D_cls on the critic's trunk (paper) or "separate" (its own)
+    rec_warmup: int = 0  # G steps on Eq. 9 alone after the class-head warm-up, before the GAN
     r1_reduction: str = "mean"  # Eq. 13 read as a mean over pixel pairs ("sum": literal)
     flip: bool = True  # horizontal flip, p = 0.5 (appendix 7.2)
     seed: int = 0
@@ -100,8 +113,34 @@ class TrainConfig:
         return {"paper": "lomit", **asdict(self)}
 
 
+CLS_TRUNKS = ("shared", "separate")
+
+
+class SeparateClassifierCritic(nn.Module):
+    """``x -> (D_src, D_cls)`` from two StarGAN networks: the critic's source head and the class
+    head of a second network with its own trunk (``cls_trunk="separate"``).
+
+    The paper's D shares one trunk between the WGAN-GP critic and the attribute classifier.
+    Here Eq. 11 trains only ``classifier`` and Eq. 10 (with its gradient penalty) only
+    ``critic``; the losses are unchanged, as they read ``D(x) -> (src, cls)``. Built to test
+    whether the shared trunk's weak class head (Eq. 11 near 2.5-2.9 nats an image over the 10
+    attributes on the cpu budget, 5.4 at the base rates) holds translation accuracy down: in
+    the probes of ``notebooks/lomit/cpu.yaml`` its own trunk learned no faster and CA did not
+    rise, so the cpu profile keeps the paper's shared trunk.
+    """
+
+    def __init__(self, critic: nn.Module, classifier: nn.Module) -> None:
+        super().__init__()
+        self.critic, self.classifier = critic, classifier  # critic.cls: unused, never updated
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.critic(x)[0], self.classifier(x)[1]
+
+
 def build_discriminator(config: TrainConfig, num_classes: int) -> nn.Module:
-    """StarGAN's discriminator; weights ~ N(0, 0.02) (appendix 7.2: "normal distribution")."""
+    """StarGAN's discriminator; weights ~ N(0, 0.02) (appendix 7.2: "normal distribution").
+
+    ``config.cls_trunk == "separate"``: a :class:`SeparateClassifierCritic` of two of them."""
     from maskstyle.gan.discriminators import StarGANDiscriminator
 
     layers = config.d_layers
@@ -110,13 +149,21 @@ def build_discriminator(config: TrainConfig, num_classes: int) -> nn.Module:
             f"image_size {config.image_size} is not divisible by 2**d_layers = {2**layers}: "
             f"lower d_layers (e.g. {max(1, config.image_size.bit_length() - 2)})"
         )
-    d = StarGANDiscriminator(config.image_size, num_classes, config.d_dim, layers)
-    for module in d.modules():
-        if isinstance(module, nn.Conv2d):
-            nn.init.normal_(module.weight, 0.0, 0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-    return d
+    if config.cls_trunk not in CLS_TRUNKS:
+        raise ValueError(f"cls_trunk must be one of {CLS_TRUNKS}, got {config.cls_trunk!r}")
+
+    def stargan() -> nn.Module:
+        d = StarGANDiscriminator(config.image_size, num_classes, config.d_dim, layers)
+        for module in d.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.normal_(module.weight, 0.0, 0.02)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+        return d
+
+    if config.cls_trunk == "separate":
+        return SeparateClassifierCritic(stargan(), stargan())
+    return stargan()
 
 
 def build_data(config: TrainConfig, split: str = "train", progress: bool = False,
@@ -143,6 +190,8 @@ class LOMITStep:
         self.device = device
         self.discriminator, self.d_opt = discriminator, d_opt
         self.warmup, self.w_cls = config.cls_warmup, weights.cls
+        self.model, self.g_opt = model, g_opt
+        self.rec_warmup, self.w_x = config.rec_warmup, weights.x
 
         def d_loss(batch):
             return discriminator_losses(model, discriminator, batch, weights)
@@ -165,11 +214,28 @@ class LOMITStep:
         self.d_opt.step()
         return {"d_cls_real": loss.detach()}
 
+    def reconstruction_step(self, batch: dict) -> dict[str, torch.Tensor]:
+        """One warm-up update of the generator: Eq. 9 alone (both faces rebuilt from their own
+        content, mask and styles); the critic rests."""
+        self.g_opt.zero_grad(set_to_none=True)
+        e1, e2 = self.model.encode_pair(batch["x1"], batch["x2"])
+        loss = batch["x1"].new_zeros(())
+        for x, e in ((batch["x1"], e1), (batch["x2"], e2)):
+            # Eq. 9: ||x11 - x1||_1
+            x_same = self.model.decode(e.content, e.mask, e.style_f, e.style_b)
+            loss = loss + image_reconstruction(x_same, x)
+        (self.w_x * loss).backward()
+        self.g_opt.step()
+        return {"g_rec": loss.detach()}
+
     def __call__(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         batch = {k: v.to(self.device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
         if step < self.warmup:
             return self.classifier_step(batch)
-        return self.gan(batch, step + 1 - self.warmup)  # G after the 5th, 10th, ... D update
+        if step < self.warmup + self.rec_warmup:
+            return self.reconstruction_step(batch)
+        # G after the 5th, 10th, ... D update of the GAN phase
+        return self.gan(batch, step + 1 - self.warmup - self.rec_warmup)
 
 
 def train_lomit(
@@ -192,6 +258,9 @@ def train_lomit(
 
     if config.cls_warmup < 0:
         raise ValueError(f"cls_warmup must be >= 0 (critic warm-up steps), got {config.cls_warmup}")
+    if config.rec_warmup < 0:
+        raise ValueError(f"rec_warmup must be >= 0 (generator warm-up steps on Eq. 9), got "
+                         f"{config.rec_warmup}")
     seed_everything(config.seed)
     device = torch.device(device)
     faces = faces if faces is not None else build_data(config, progress=bool(progress))
@@ -259,9 +328,11 @@ def load_trained(
 
 
 def _weights_line(config: TrainConfig, steps: int) -> str:
-    gan = max(0, steps - config.cls_warmup)
+    gan = max(0, steps - config.cls_warmup - config.rec_warmup)
     warm = min(steps, config.cls_warmup)
+    rec = min(max(0, steps - warm), config.rec_warmup)
     head = f"{warm} class-head warm-up steps, then " if warm else ""
+    head += f"{rec} reconstruction warm-up steps, then " if rec else ""
     return (f"LOMIT trained here: {head}{gan} D steps ({gan // config.g_every} G steps), "
             f"{config.profile} profile")
 
