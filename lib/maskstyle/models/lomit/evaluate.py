@@ -187,6 +187,21 @@ def background_change(output: torch.Tensor, image: torch.Tensor,
     return diff.flatten(1).sum(1) / (3 * outside.flatten(1).sum(1)).clamp(min=1)
 
 
+def _scored_classes(
+    pairs: Mapping[str, Sequence[tuple[int, int]]], labels: torch.Tensor,
+    attributes: Sequence[str], classes: Mapping[str, Sequence[str]],
+):  # fmt: skip
+    """Per class with pairs: ``(name, class_pairs, cols, target)``, ``cols`` the class's
+    attribute columns and ``target`` bool ``[n, len(cols)]`` the exemplars' values there."""
+    for name, class_pairs in pairs.items():
+        if name not in classes:
+            raise KeyError(UNKNOWN_CLASS.format(name, list(classes)))
+        if not class_pairs:
+            continue
+        cols = [attributes.index(a) for a in classes[name]]
+        yield name, class_pairs, cols, labels[[j for _, j in class_pairs]][:, cols].bool()
+
+
 @torch.no_grad()
 def reference_accuracy(
     classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor, params: Sequence[dict],
@@ -198,13 +213,7 @@ def reference_accuracy(
     translation: all of the class's predicted attributes must equal the exemplar's."""
     size = images.shape[-1]
     out: dict[str, dict[str, float]] = {"input": {}, "exemplar": {}, "ground_truth": {}}
-    for name, class_pairs in pairs.items():
-        if name not in classes:
-            raise KeyError(UNKNOWN_CLASS.format(name, list(classes)))
-        if not class_pairs:
-            continue
-        cols = [attributes.index(a) for a in classes[name]]
-        target = labels[[j for _, j in class_pairs]][:, cols].bool()
+    for name, class_pairs, cols, target in _scored_classes(pairs, labels, attributes, classes):
         truth = torch.stack([counterfactual_image(params[i], params[j], size)
                              for i, j in class_pairs])  # fmt: skip
         shown = {"input": images[[i for i, _ in class_pairs]],
@@ -237,13 +246,7 @@ def rendering_ceiling(
     size = images.shape[-1]
     out: dict[str, float] = {}
     errors = []
-    for name, class_pairs in pairs.items():
-        if name not in classes:
-            raise KeyError(UNKNOWN_CLASS.format(name, list(classes)))
-        if not class_pairs:
-            continue
-        cols = [attributes.index(a) for a in classes[name]]
-        target = labels[[j for _, j in class_pairs]][:, cols].bool()
+    for name, class_pairs, cols, target in _scored_classes(pairs, labels, attributes, classes):
         redrawn = []
         for k in range(0, len(class_pairs), batch_size):
             chunk = class_pairs[k:k + batch_size]
@@ -271,16 +274,10 @@ def translation_metrics(
     size = images.shape[-1]
     per_class: dict[str, dict[str, float]] = {}
     all_iou, all_bg, all_in, all_out = [], [], [], []
-    for name, class_pairs in pairs.items():
-        if name not in classes:
-            raise KeyError(UNKNOWN_CLASS.format(name, list(classes)))
-        if not class_pairs:
-            continue
+    for name, class_pairs, cols, target in _scored_classes(pairs, labels, attributes, classes):
         outputs, masks = translate_indices(model, images, class_pairs)
-        cols = [attributes.index(a) for a in classes[name]]
         accuracy = float("nan")
         if classifier is not None:
-            target = labels[[j for _, j in class_pairs]][:, cols].bool()
             accuracy = float(class_hits(classifier, outputs, cols, target).float().mean())
         regions = torch.stack([translation_region(params[i], params[j], size)[0]
                                for i, j in class_pairs])  # fmt: skip
