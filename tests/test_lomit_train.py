@@ -287,6 +287,11 @@ def test_reconstruction_warm_up_trains_only_the_generator(tmp_path, faces):
     rows = later.to_frame().set_index("step")
     assert rows.loc[4, "d_wasserstein"] == rows.loc[4, "d_wasserstein"]  # GAN D step
     assert np.isnan(rows.loc[4, "g_total"]) and not np.isnan(rows.loc[5, "g_total"])
+    # the phase counts agree with the rows just logged: 1 class-head, 2 Eq. 9, 2 D steps, 1 G
+    assert int(rows["d_cls_real"].notna().sum() - rows["d_wasserstein"].notna().sum()) == 1
+    assert int(rows["g_total"].notna().sum()) == 1
+    assert config.phase_steps(5) == {"cls_warmup": 1, "rec_warmup": 2, "d": 2, "g": 1}
+    assert config.phase_steps(2) == {"cls_warmup": 1, "rec_warmup": 1, "d": 0, "g": 0}
     with pytest.raises(ValueError, match="rec_warmup"):
         train_lomit(TrainConfig(**{**TINY.__dict__, "rec_warmup": -1}), 1, tmp_path / "n",
                     progress=False, faces=faces)

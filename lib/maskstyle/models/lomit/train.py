@@ -112,6 +112,14 @@ class TrainConfig:
     def settings(self) -> dict[str, Any]:
         return {"paper": "lomit", **asdict(self)}
 
+    def phase_steps(self, steps: int) -> dict[str, int]:
+        """How ``steps`` trainer steps split: class-head warm-up, reconstruction warm-up, GAN
+        D steps and the G steps among them (the order :class:`LOMITStep` runs them in)."""
+        cls = min(steps, self.cls_warmup)
+        rec = min(steps - cls, self.rec_warmup)
+        gan = steps - cls - rec
+        return {"cls_warmup": cls, "rec_warmup": rec, "d": gan, "g": gan // self.g_every}
+
 
 CLS_TRUNKS = ("shared", "separate")
 
@@ -328,12 +336,10 @@ def load_trained(
 
 
 def _weights_line(config: TrainConfig, steps: int) -> str:
-    gan = max(0, steps - config.cls_warmup - config.rec_warmup)
-    warm = min(steps, config.cls_warmup)
-    rec = min(max(0, steps - warm), config.rec_warmup)
-    head = f"{warm} class-head warm-up steps, then " if warm else ""
-    head += f"{rec} reconstruction warm-up steps, then " if rec else ""
-    return (f"LOMIT trained here: {head}{gan} D steps ({gan // config.g_every} G steps), "
+    n = config.phase_steps(steps)
+    head = f"{n['cls_warmup']} class-head warm-up steps, then " if n["cls_warmup"] else ""
+    head += f"{n['rec_warmup']} reconstruction warm-up steps, then " if n["rec_warmup"] else ""
+    return (f"LOMIT trained here: {head}{n['d']} D steps ({n['g']} G steps), "
             f"{config.profile} profile")
 
 
