@@ -30,6 +30,22 @@ def test_shapes_and_mask_ranges(model):
     assert e1.style_f.shape == e1.style_b.shape == (2, 8)
 
 
+@pytest.mark.parametrize("n_down", [1, 2, 3])
+def test_n_down_sets_the_content_resolution_and_width(n_down):
+    torch.manual_seed(0)
+    m = LOMIT(LOMITConfig(**{**TINY, "n_down": n_down})).eval()
+    x1, x2 = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
+    e1, _ = m.encode_pair(x1, x2)
+    side = 16 // 2**n_down
+    assert e1.content.shape == (2, 4 * 2**n_down, side, side)
+    assert e1.mask.shape == (2, 1, side, side) and e1.mask_image.shape == (2, 1, 16, 16)
+    assert m.translate(x1, x2)["output"].shape == (2, 3, 16, 16)
+    strided = [c for c in m.content_encoder.modules() if isinstance(c, torch.nn.Conv2d)
+               and c.stride == (2, 2)]  # fmt: skip
+    ups = [u for u in m.decoder.modules() if isinstance(u, torch.nn.Upsample)]
+    assert len(strided) == len(ups) == n_down
+
+
 def test_coseg_mask_depends_on_the_other_image(model):
     x1 = torch.rand(1, 3, 16, 16)
     m_a = model.translate(x1, torch.rand(1, 3, 16, 16))["mask1"]
@@ -100,3 +116,7 @@ def test_bad_input_errors(model):
         model.translate(x, torch.rand(2, 3, 16, 16))
     with pytest.raises(ValueError, match="multiple of 4"):
         LOMITConfig(image_size=18)
+    with pytest.raises(ValueError, match="multiple of 2"):
+        LOMITConfig(image_size=17, n_down=1)
+    with pytest.raises(ValueError, match="n_down must be"):
+        LOMITConfig(image_size=16, n_down=0)

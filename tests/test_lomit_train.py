@@ -297,6 +297,32 @@ def test_reconstruction_warm_up_trains_only_the_generator(tmp_path, faces):
                     progress=False, faces=faces)
 
 
+def test_reconstruction_warm_up_lr_applies_to_its_steps_only(tmp_path, faces):
+    """rec_lr: G's lr is rec_lr in the Eq. 9 warm-up steps and lr (times the appendix's
+    schedule) elsewhere; D's schedule is untouched."""
+    from maskstyle.models.lomit.losses import lr_factor
+    from maskstyle.models.lomit.train import generator_schedule
+
+    config = TrainConfig(**{**TINY.__dict__, "lr": 1e-4, "rec_lr": 5e-4, "cls_warmup": 2,
+                            "rec_warmup": 3, "decay_start": 6, "decay_every": 2})  # fmt: skip
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([param], lr=config.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, generator_schedule(config))
+    seen = []
+    for _ in range(9):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    expected = [1e-4, 1e-4, 5e-4, 5e-4, 5e-4] + [1e-4 * lr_factor(t, 6, 2) for t in range(5, 9)]
+    assert seen == pytest.approx(expected)
+    assert expected[-1] < 1e-4  # the decay reached the GAN steps
+    plain = generator_schedule(TrainConfig(**{**TINY.__dict__, "rec_warmup": 3}))
+    assert [plain(t) for t in range(4)] == [1.0] * 4  # rec_lr None: the lr throughout
+    with pytest.raises(ValueError, match="rec_lr must be a positive"):
+        train_lomit(TrainConfig(**{**TINY.__dict__, "rec_lr": 0.0}), 1, tmp_path / "n",
+                    progress=False, faces=faces)
+
+
 def test_negative_warm_up_refused(tmp_path, faces):
     with pytest.raises(ValueError, match="cls_warmup"):
         train_lomit(TrainConfig(**{**TINY.__dict__, "cls_warmup": -1}), 1, tmp_path,

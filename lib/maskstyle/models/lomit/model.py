@@ -3,7 +3,8 @@ highway adaptive instance normalization"): networks and the translation pass.
 
 Workflow (paper Fig. 2, Sections 2-3), for an input ``x1`` and an exemplar ``x2``:
 
-1. content codes ``c1 = E_c(x1)``, ``c2 = E_c(x2)`` (``[B, C, H/4, W/4]``);
+1. content codes ``c1 = E_c(x1)``, ``c2 = E_c(x2)`` (``[B, C, H/4, W/4]``; ``n_down``
+   stride-2 convs give ``H / 2^n_down``);
 2. co-segmentation (Sec. 3.1, Fig. 3): ``m1 = S(c1 | c2)``, ``m2 = S(c2 | c1)`` - the OTHER
    image's globally pooled content goes through a 2-layer MLP (tanh, then sigmoid) and gates
    this image's content channel-wise; six 3x3 conv + BN + ReLU, a 1x1 conv and a sigmoid
@@ -21,6 +22,12 @@ to an 8-d code (four strided convs in all, no IN "to maintain the style informat
 decoder: residual blocks with layer norm (``GroupNorm(1)``), two (nearest x2 upsample + 5x5
 conv + LN + ReLU), a 7x7 conv and tanh. Images are ``[0, 1]`` at the interface (mapped to
 ``[-1, 1]`` inside; the tanh output is mapped back).
+
+``n_down`` (default 2, the paper's) sets the number of stride-2 convs in ``E_c`` and of
+upsamplings in ``G``. The paper's two put a 128 px face on a 32 x 32 content map; at 64 px
+the same two leave 16 x 16, where eyes, lips and a moustache span one or two cells, so a
+64 px model may take ``n_down=1`` to keep the paper's 32 x 32 map (and the masks' resolution)
+at the same cost per residual block (half the channels on four times the cells).
 
 The official code's quirks are NOT reproduced: its AdaIN "std" is a std of stds (we use the
 spatial std of :mod:`maskstyle.nn.stats`) and its MLP drops the tanh/sigmoid activations of
@@ -54,9 +61,10 @@ STYLE_DIM = 8
 class LOMITConfig:
     """Architecture of one LOMIT (appendix 7.1; defaults are the paper's 128 px model)."""
 
-    image_size: int = 128  # side of the (square) images, px; divisible by 4
-    dim: int = 64  # width of the first conv; content code has 4 * dim channels
+    image_size: int = 128  # side of the (square) images, px; divisible by 2 ** n_down
+    dim: int = 64  # width of the first conv; content code has dim * 2 ** n_down channels
     n_res: int = 4  # residual blocks in the content encoder and in the decoder
+    n_down: int = 2  # stride-2 convs of E_c (and upsamplings of G); the paper's two
     style_dim: int = STYLE_DIM  # s^f, s^b are 8-d (appendix 7.1)
     mlp_dim: int = 256  # hidden width of the HAdaIN MLPs
     mask_dim: int = 64  # width of the co-segmentation convs
@@ -65,9 +73,13 @@ class LOMITConfig:
     attention: bool = True  # False: ablation without the co-segmentation gate
 
     def __post_init__(self) -> None:
-        if self.image_size % 4 or self.image_size < 8:
+        if not isinstance(self.n_down, int) or self.n_down < 1:
+            raise ValueError(f"n_down must be an int >= 1, got {self.n_down!r}")
+        step = 2**self.n_down
+        if self.image_size % step or self.image_size < 2 * step:
             raise ValueError(
-                f"image_size must be a multiple of 4 (two stride-2 convs), got {self.image_size}"
+                f"image_size must be a multiple of {step} ({self.n_down} stride-2 convs) and at "
+                f"least {2 * step}, got {self.image_size}"
             )
         for name in ("dim", "n_res", "style_dim", "mlp_dim", "mask_dim", "mask_layers"):
             value = getattr(self, name)
@@ -105,23 +117,25 @@ class ResBlock(nn.Module):
 
 
 class ContentEncoder(nn.Module):
-    """``E_c``: 7x7 conv, two 4x4 stride-2 convs, ``n_res`` residual blocks, all with IN."""
+    """``E_c``: 7x7 conv, ``n_down`` 4x4 stride-2 convs (the paper: two), each doubling the
+    width, ``n_res`` residual blocks, all with IN."""
 
-    def __init__(self, dim: int, n_res: int) -> None:
+    def __init__(self, dim: int, n_res: int, n_down: int = 2) -> None:
         super().__init__()
-        layers = [_conv(3, dim, 7, 1, "in"), _conv(dim, 2 * dim, 4, 2, "in"),
-                  _conv(2 * dim, 4 * dim, 4, 2, "in")]  # fmt: skip
-        layers += [ResBlock(4 * dim, "in") for _ in range(n_res)]
+        layers = [_conv(3, dim, 7, 1, "in")]
+        layers += [_conv(dim * 2**i, dim * 2 ** (i + 1), 4, 2, "in") for i in range(n_down)]
+        self.out_channels = dim * 2**n_down
+        layers += [ResBlock(self.out_channels, "in") for _ in range(n_res)]
         self.model = nn.Sequential(*layers)
-        self.out_channels = 4 * dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)  # [B, 4 dim, H/4, W/4]
+        return self.model(x)  # [B, dim 2^n_down, H / 2^n_down, W / 2^n_down]
 
 
 class StyleEncoders(nn.Module):
     """``E_s^f`` and ``E_s^b``: a shared trunk (7x7 conv + two stride-2 convs, no norm), then
-    per branch two more stride-2 convs, global average pooling and a 1x1 conv to 8 dims."""
+    per branch two more stride-2 convs, global average pooling and a 1x1 conv to 8 dims (the
+    width ``4 dim`` whatever ``n_down``: the codes are global)."""
 
     def __init__(self, dim: int, style_dim: int) -> None:
         super().__init__()
@@ -180,13 +194,15 @@ class AdaINParams(nn.Module):
 
 
 class Decoder(nn.Module):
-    """``G``: residual blocks with layer norm, two (nearest x2 + 5x5 conv), 7x7 conv, tanh."""
+    """``G``: residual blocks with layer norm, ``n_down`` (the paper: two) (nearest x2 + 5x5
+    conv + LN), each halving the width, 7x7 conv, tanh."""
 
-    def __init__(self, dim: int, n_res: int) -> None:
+    def __init__(self, dim: int, n_res: int, n_down: int = 2) -> None:
         super().__init__()
-        c = 4 * dim
+        c = dim * 2**n_down
         layers: list[nn.Module] = [ResBlock(c, "ln") for _ in range(n_res)]
-        for cin, cout in ((c, 2 * dim), (2 * dim, dim)):
+        for i in range(n_down, 0, -1):
+            cin, cout = dim * 2**i, dim * 2 ** (i - 1)
             layers += [nn.Upsample(scale_factor=2, mode="nearest"), _conv(cin, cout, 5, 1, "ln")]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(dim, 3, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
@@ -243,13 +259,13 @@ class LOMIT(nn.Module):
             raise TypeError("pass a LOMITConfig or keyword arguments, not both")
         self.config = config or LOMITConfig(**kwargs)
         cfg = self.config
-        self.content_encoder = ContentEncoder(cfg.dim, cfg.n_res)
+        self.content_encoder = ContentEncoder(cfg.dim, cfg.n_res, cfg.n_down)
         channels = self.content_encoder.out_channels
         self.style_encoders = StyleEncoders(cfg.dim, cfg.style_dim)
         self.coseg = CoSegmentation(channels, cfg.mask_dim, cfg.mask_layers, cfg.attention)
         self.mlp_f = AdaINParams(cfg.style_dim, cfg.mlp_dim, channels)
         self.mlp_b = AdaINParams(cfg.style_dim, cfg.mlp_dim, channels)
-        self.decoder = Decoder(cfg.dim, cfg.n_res)
+        self.decoder = Decoder(cfg.dim, cfg.n_res, cfg.n_down)
         if not cfg.use_masks:  # the global AdaIN baseline has no masks and no background style
             del self.coseg, self.mlp_b
             self.style_encoders.bg = nn.Identity()

@@ -19,7 +19,9 @@ to one point (``r2`` near 0). ``steps`` counts the warm-up steps too.
 the generator learns, on Eq. 9 alone (each face rebuilt from its own codes), so the GAN steps
 start from an autoencoder that draws faces rather than from noise. (In the probes of
 ``notebooks/lomit/cpu.yaml``: 1000 such steps draw the ground truths at a rendering ceiling of
-0.50, which 1000 GAN steps then lower to 0.41; the cpu profile does not use it.)
+0.50, which 1000 GAN steps then lower to 0.41.) ``rec_lr`` (default ``None``: ``lr``) sets G's
+lr in those steps only: an autoencoder on Eq. 9 alone trains stably at a higher lr than the
+GAN that follows it (:func:`generator_schedule`).
 
 ``cls_trunk`` (default ``"shared"``, the paper's D) set to ``"separate"`` gives the attribute
 classifier D_cls its own StarGAN trunk (:class:`SeparateClassifierCritic`): Eq. 11 then trains
@@ -71,6 +73,7 @@ class TrainConfig:
     image_size: int = 128  # Sec. 5.1: 128 x 128
     dim: int = 64  # appendix 7.1 (MUNIT widths)
     n_res: int = 4  # appendix 7.1: four residual blocks
+    n_down: int = 2  # appendix 7.1: two stride-2 convs in E_c (two upsamplings in G)
     mlp_dim: int = 256  # HAdaIN MLP width
     mask_dim: int = 64  # co-segmentation conv width
     d_dim: int = 64  # discriminator's first width (StarGAN)
@@ -95,6 +98,7 @@ class TrainConfig:
     cls_warmup: int = 0  # critic steps on Eq. 11 alone (real faces' labels) before the GAN steps
     cls_trunk: str = "shared"  # D_cls on the critic's trunk (paper) or "separate" (its own)
     rec_warmup: int = 0  # G steps on Eq. 9 alone after the class-head warm-up, before the GAN
+    rec_lr: float | None = None  # G's lr in those steps (None: ``lr``)
     r1_reduction: str = "mean"  # Eq. 13 read as a mean over pixel pairs ("sum": literal)
     flip: bool = True  # horizontal flip, p = 0.5 (appendix 7.2)
     seed: int = 0
@@ -102,7 +106,7 @@ class TrainConfig:
 
     def model_config(self) -> LOMITConfig:
         return LOMITConfig(image_size=self.image_size, dim=self.dim, n_res=self.n_res,
-                           mlp_dim=self.mlp_dim, mask_dim=self.mask_dim,
+                           n_down=self.n_down, mlp_dim=self.mlp_dim, mask_dim=self.mask_dim,
                            use_masks=self.use_masks, attention=self.attention)  # fmt: skip
 
     def weights(self) -> LossWeights:
@@ -246,6 +250,21 @@ class LOMITStep:
         return self.gan(batch, step + 1 - self.warmup - self.rec_warmup)
 
 
+def generator_schedule(config: TrainConfig):
+    """G's lr factor at trainer step ``t`` (LambdaLR): the appendix's schedule, times
+    ``rec_lr / lr`` in the reconstruction warm-up (an autoencoder takes a larger lr than the
+    GAN that follows it)."""
+    first, last = config.cls_warmup, config.cls_warmup + config.rec_warmup
+
+    def factor(t: int) -> float:
+        base = lr_factor(t, config.decay_start, config.decay_every)
+        if config.rec_lr is not None and first <= t < last:
+            return base * config.rec_lr / config.lr
+        return base
+
+    return factor
+
+
 def train_lomit(
     config: TrainConfig,
     steps: int,
@@ -269,6 +288,9 @@ def train_lomit(
     if config.rec_warmup < 0:
         raise ValueError(f"rec_warmup must be >= 0 (generator warm-up steps on Eq. 9), got "
                          f"{config.rec_warmup}")
+    if config.rec_lr is not None and not config.rec_lr > 0:
+        raise ValueError(f"rec_lr must be a positive learning rate or None (= lr), got "
+                         f"{config.rec_lr}")
     seed_everything(config.seed)
     device = torch.device(device)
     faces = faces if faces is not None else build_data(config, progress=bool(progress))
@@ -278,7 +300,7 @@ def train_lomit(
     g_opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=BETAS)
     d_opt = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=BETAS)
     schedule = lambda t: lr_factor(t, config.decay_start, config.decay_every)  # noqa: E731
-    schedulers = {"g_lr": torch.optim.lr_scheduler.LambdaLR(g_opt, schedule),
+    schedulers = {"g_lr": torch.optim.lr_scheduler.LambdaLR(g_opt, generator_schedule(config)),
                   "d_lr": torch.optim.lr_scheduler.LambdaLR(d_opt, schedule)}  # fmt: skip
     loader = ResumableLoader(DataLoader(pairs, batch_size=config.batch_size, drop_last=True,
                                         sampler=ResumableSampler(pairs, seed=config.seed)))
@@ -352,6 +374,8 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
                                 default=f.default)  # fmt: skip
         elif f.name == "data_root":
             parser.add_argument(flag, dest=f.name, default=None)
+        elif f.name == "rec_lr":
+            parser.add_argument(flag, dest=f.name, type=float, default=None)
         else:
             kind = {"int": int, "float": float, "str": str}[str(f.type)]
             parser.add_argument(flag, dest=f.name, type=kind, default=f.default)
