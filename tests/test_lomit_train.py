@@ -323,6 +323,41 @@ def test_reconstruction_warm_up_lr_applies_to_its_steps_only(tmp_path, faces):
                     progress=False, faces=faces)
 
 
+def test_critic_attribute_accuracy_against_hand_made_critics(tmp_path, faces):
+    """A critic whose D_cls logits are the labels scores 1 on every attribute; one that always
+    answers "absent" scores 1 - p; the majority rate is max(p, 1 - p), counted by hand."""
+    labels = faces.labels[:10]
+    images = faces.images[:10]
+
+    class Oracle(torch.nn.Module):
+        def __init__(self, logits):
+            super().__init__()
+            self.logits = logits
+
+        def forward(self, x):
+            return torch.zeros(x.shape[0], 1, 1, 1), self.logits[: x.shape[0]]
+
+    exact = E.critic_attribute_accuracy(Oracle(2 * labels.float() - 1), images, labels)
+    assert all(v["accuracy"] == 1.0 for v in exact.values())
+    absent = E.critic_attribute_accuracy(Oracle(-torch.ones_like(labels.float())), images, labels)
+    for j, name in enumerate(D.ATTRIBUTES):
+        present = sum(int(labels[i, j]) for i in range(10))
+        assert absent[name]["accuracy"] == pytest.approx(1 - present / 10)
+        assert absent[name]["majority_rate"] == pytest.approx(max(present, 10 - present) / 10)
+    with pytest.raises(ValueError, match="one column per attribute"):
+        E.critic_attribute_accuracy(Oracle(labels.float()), images, labels[:, :3])
+    # load_trained_critic rebuilds the critic a run trained, weight for weight
+    from maskstyle.models.lomit.train import load_trained_critic
+
+    config = TrainConfig(**{**TINY.__dict__, "cls_warmup": 2})
+    _, disc, _ = train_lomit(config, 2, tmp_path / "c", checkpoint_every=2, progress=False,
+                             faces=faces)
+    loaded = load_trained_critic(tmp_path / "c", config, faces.labels.shape[1])
+    assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in disc.state_dict().items())
+    with pytest.raises(FileNotFoundError, match="train first"):
+        load_trained_critic(tmp_path / "none", config, faces.labels.shape[1])
+
+
 def test_negative_warm_up_refused(tmp_path, faces):
     with pytest.raises(ValueError, match="cls_warmup"):
         train_lomit(TrainConfig(**{**TINY.__dict__, "cls_warmup": -1}), 1, tmp_path,

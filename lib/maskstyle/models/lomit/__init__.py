@@ -31,6 +31,7 @@ _EXPORTS = {
     "TrainConfig": ".train",
     "train_lomit": ".train",
     "load_trained": ".train",
+    "load_trained_critic": ".train",
     "build_discriminator": ".train",
 }
 

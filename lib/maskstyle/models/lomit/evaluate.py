@@ -4,6 +4,10 @@ could only ask users about - where the masks land and how much background surviv
 - :class:`AttributeClassifier` - a small CNN trained on face-world faces for the 10
   attributes (the face world's stand-in for the paper's CelebA-fine-tuned Inception-v3);
   :func:`classifier_accuracy` is its mean per-attribute accuracy on held-out faces.
+- :func:`critic_attribute_accuracy` - the same per-attribute accuracy for the critic's class
+  head ``D_cls`` (Eq. 11) beside each attribute's majority rate: Eq. 12 teaches G an
+  attribute only through ``D_cls``, so an attribute it cannot tell on real faces (accuracy at
+  the majority rate) gives G no signal to draw it.
 - :func:`evaluation_pairs` - for each Table 1 class (:data:`CLASSES`), pairs of held-out
   faces whose exemplar differs from the input in that class's attributes.
 - :func:`reference_accuracy` - what CA gives where the answer is known, with the same
@@ -118,6 +122,36 @@ def classifier_accuracy(
     hits = (predict(classifier, images) == labels.bool()).float().mean(dim=0)
     per = {a: float(v) for a, v in zip(attributes, hits)}
     return float(hits.mean()), per
+
+
+class CriticClassHead(nn.Module):
+    """``x -> D_cls(x)`` logits ``[B, A]`` of a LOMIT critic ``D(x) -> (D_src, D_cls)``."""
+
+    def __init__(self, discriminator: nn.Module) -> None:
+        super().__init__()
+        self.discriminator = discriminator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.discriminator(x)[1]
+
+
+def critic_attribute_accuracy(
+    discriminator: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+    attributes: Sequence[str] = ATTRIBUTES,
+) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Per attribute: the critic's class head's accuracy on real faces (logit > 0, Eq. 11's
+    reading) and the majority rate ``max(p, 1 - p)`` of the attribute in ``labels`` (what
+    always answering the commoner value scores)."""
+    if labels.shape != (images.shape[0], len(attributes)):
+        raise ValueError(
+            f"labels {tuple(labels.shape)} must be [N, {len(attributes)}] for {images.shape[0]} "
+            "images, one column per attribute"
+        )
+    _, per = classifier_accuracy(CriticClassHead(discriminator), images, labels, attributes)
+    rate = labels.float().mean(dim=0)
+    majority = torch.maximum(rate, 1 - rate)
+    return {a: {"accuracy": per[a], "majority_rate": float(m)}
+            for a, m in zip(attributes, majority)}  # fmt: skip
 
 
 def evaluation_pairs(

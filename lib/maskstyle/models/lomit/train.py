@@ -357,6 +357,20 @@ def load_trained(
     return model.to(device).eval(), config, resumed.step
 
 
+def load_trained_critic(out_dir: str | os.PathLike, config: TrainConfig, num_classes: int,
+                        device: str | torch.device = "cpu") -> nn.Module:  # fmt: skip
+    """The critic ``D`` (source and class heads) of the newest checkpoint of the run in
+    ``out_dir``, trained with ``config`` on ``num_classes`` attributes."""
+    from maskstyle.train import latest_checkpoint, load_checkpoint
+
+    path = latest_checkpoint(Path(out_dir) / "checkpoints")
+    if path is None:
+        raise FileNotFoundError(f"no checkpoint in {Path(out_dir) / 'checkpoints'}: train first")
+    discriminator = build_discriminator(config, num_classes)
+    load_checkpoint(path, {"discriminator": discriminator}, restore_rng=False)
+    return discriminator.to(device).eval()
+
+
 def _weights_line(config: TrainConfig, steps: int) -> str:
     n = config.phase_steps(steps)
     head = f"{n['cls_warmup']} class-head warm-up steps, then " if n["cls_warmup"] else ""
