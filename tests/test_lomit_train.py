@@ -354,7 +354,7 @@ def test_critic_attribute_accuracy_against_hand_made_critics(tmp_path, faces):
                              faces=faces)
     loaded = load_trained_critic(tmp_path / "c", config, faces.labels.shape[1])
     assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in disc.state_dict().items())
-    with pytest.raises(FileNotFoundError, match="train first"):
+    with pytest.raises(FileNotFoundError, match="no checkpoint in"):
         load_trained_critic(tmp_path / "none", config, faces.labels.shape[1])
 
 

@@ -330,6 +330,20 @@ def train_lomit(
     return model, discriminator, history
 
 
+def _newest_checkpoint(out_dir: str | os.PathLike) -> Path:
+    """The newest checkpoint file of the run in ``out_dir``; a clear error if it has none."""
+    from maskstyle.train import latest_checkpoint
+
+    out_dir = Path(out_dir)
+    path = latest_checkpoint(out_dir / "checkpoints")
+    if path is None:
+        raise FileNotFoundError(
+            f"no checkpoint in {out_dir / 'checkpoints'}: run `python -m "
+            f"maskstyle.models.lomit.train --out {out_dir} ...` first"
+        )
+    return path
+
+
 def load_trained(
     out_dir: str | os.PathLike, expected: dict[str, Any] | None = None,
     device: str | torch.device = "cpu",
@@ -338,7 +352,7 @@ def load_trained(
 
     ``expected``: settings the caller needs (checked with :func:`maskstyle.train.check_settings`).
     """
-    from maskstyle.train import check_settings, latest_checkpoint, load_checkpoint, read_settings
+    from maskstyle.train import check_settings, load_checkpoint, read_settings
 
     out_dir = Path(out_dir)
     settings = check_settings(out_dir, expected) if expected else read_settings(out_dir)
@@ -347,13 +361,7 @@ def load_trained(
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in settings.items() if k in fields})
     model = LOMIT(config.model_config())
-    path = latest_checkpoint(out_dir / "checkpoints")
-    if path is None:
-        raise FileNotFoundError(
-            f"no checkpoint in {out_dir / 'checkpoints'}: run `python -m "
-            f"maskstyle.models.lomit.train --out {out_dir} ...` first"
-        )
-    resumed = load_checkpoint(path, {"lomit": model}, restore_rng=False)
+    resumed = load_checkpoint(_newest_checkpoint(out_dir), {"lomit": model}, restore_rng=False)
     return model.to(device).eval(), config, resumed.step
 
 
@@ -361,13 +369,11 @@ def load_trained_critic(out_dir: str | os.PathLike, config: TrainConfig, num_cla
                         device: str | torch.device = "cpu") -> nn.Module:  # fmt: skip
     """The critic ``D`` (source and class heads) of the newest checkpoint of the run in
     ``out_dir``, trained with ``config`` on ``num_classes`` attributes."""
-    from maskstyle.train import latest_checkpoint, load_checkpoint
+    from maskstyle.train import load_checkpoint
 
-    path = latest_checkpoint(Path(out_dir) / "checkpoints")
-    if path is None:
-        raise FileNotFoundError(f"no checkpoint in {Path(out_dir) / 'checkpoints'}: train first")
     discriminator = build_discriminator(config, num_classes)
-    load_checkpoint(path, {"discriminator": discriminator}, restore_rng=False)
+    load_checkpoint(_newest_checkpoint(out_dir), {"discriminator": discriminator},
+                    restore_rng=False)  # fmt: skip
     return discriminator.to(device).eval()
 
 
@@ -386,12 +392,8 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
         if f.type in ("bool", bool):
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                 default=f.default)  # fmt: skip
-        elif f.name == "data_root":
-            parser.add_argument(flag, dest=f.name, default=None)
-        elif f.name == "rec_lr":
-            parser.add_argument(flag, dest=f.name, type=float, default=None)
-        else:
-            kind = {"int": int, "float": float, "str": str}[str(f.type)]
+        else:  # int, float, str, or one of them "| None" (default None)
+            kind = {"int": int, "float": float, "str": str}[str(f.type).removesuffix(" | None")]
             parser.add_argument(flag, dest=f.name, type=kind, default=f.default)
 
 
