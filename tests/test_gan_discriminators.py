@@ -62,3 +62,23 @@ def test_stargan_heads():
     assert src.shape == (2, 1, 4, 4) and cls.shape == (2, 5)
     with pytest.raises(ValueError, match="divisible"):
         StarGANDiscriminator(image_size=30, repeat_num=3)
+
+
+def test_stargan_normalisation_option():
+    """norm="batch" puts a BatchNorm2d after each strided conv and normalises each channel over
+    the batch; the default keeps StarGAN's layers and parameter names (old checkpoints load)."""
+    plain = StarGANDiscriminator(image_size=32, num_classes=5, conv_dim=4, repeat_num=3)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
+    assert [k for k in plain.state_dict() if k.startswith("main.")] == [
+        "main.0.weight", "main.0.bias", "main.2.weight", "main.2.bias",
+        "main.4.weight", "main.4.bias"]
+    normed = StarGANDiscriminator(image_size=32, num_classes=5, conv_dim=4, repeat_num=3,
+                                  norm="batch")
+    norms = [m for m in normed.main if isinstance(m, torch.nn.BatchNorm2d)]
+    assert [n.num_features for n in norms] == [4, 8, 16]
+    x = torch.rand(6, 3, 32, 32)
+    h = normed.main[1](normed.main[0](x))  # conv 1 -> BN (train mode: batch statistics)
+    assert torch.allclose(h.mean((0, 2, 3)), torch.zeros(4), atol=1e-5)
+    assert torch.allclose(h.var((0, 2, 3), unbiased=False), torch.ones(4), atol=1e-3)
+    with pytest.raises(ValueError, match="norm must be one of"):
+        StarGANDiscriminator(image_size=32, repeat_num=3, norm="layer")

@@ -266,6 +266,46 @@ def test_separate_class_trunk_splits_the_critic_and_the_classifier(tmp_path, fac
         build_discriminator(TrainConfig(**{**TINY.__dict__, "cls_trunk": "both"}), 10)
 
 
+def test_normalised_class_trunk_and_its_learning_rate(tmp_path, faces):
+    """cls_trunk="normalised": the classifier's trunk has batch norm, the critic's none;
+    cls_lr puts the classifier in its own Adam group, so the first warm-up step moves its
+    weights by about cls_lr (Adam's first step: lr * g / (|g| + eps)) and the critic not at all."""
+    from maskstyle.models.lomit.model import LOMIT
+    from maskstyle.models.lomit.train import (
+        SeparateClassifierCritic,
+        build_discriminator,
+        discriminator_param_groups,
+    )
+    from maskstyle.utils.seed import seed_everything
+
+    config = TrainConfig(**{**TINY.__dict__, "cls_warmup": 1, "cls_trunk": "normalised",
+                            "cls_lr": 3e-3})  # fmt: skip
+    d = build_discriminator(config, 10)
+    assert isinstance(d, SeparateClassifierCritic)
+    bn = lambda m: [x for x in m.modules() if isinstance(x, torch.nn.BatchNorm2d)]  # noqa: E731
+    assert len(bn(d.classifier)) == config.d_layers and not bn(d.critic)
+    groups = discriminator_param_groups(d, config)
+    assert [g.get("lr") for g in groups] == [None, 3e-3]
+    assert sum(len(g["params"]) for g in groups) == len(list(d.parameters()))
+
+    seed_everything(config.seed)
+    LOMIT(config.model_config())  # train_lomit builds G first, then D
+    first = build_discriminator(config, 10)
+    _, warm, _ = train_lomit(config, 1, tmp_path / "n", log_every=1, checkpoint_every=1,
+                             progress=False, faces=faces)
+    w0, w1 = first.classifier.main[0].weight, warm.classifier.main[0].weight
+    step = (w1 - w0).abs()
+    assert step.max() <= 3e-3 * 1.001 and step.max() > 3e-3 * 0.9  # cls_lr, not lr = 1e-4
+    for a, b in zip(first.critic.parameters(), warm.critic.parameters()):
+        assert torch.equal(a, b)  # Eq. 11 alone: the critic rests
+
+    with pytest.raises(ValueError, match="needs a classifier of its own"):
+        discriminator_param_groups(build_discriminator(TINY, 10),
+                                   TrainConfig(**{**TINY.__dict__, "cls_lr": 1e-3}))
+    with pytest.raises(ValueError, match="cls_lr must be a positive"):
+        discriminator_param_groups(d, TrainConfig(**{**config.__dict__, "cls_lr": 0.0}))
+
+
 def test_reconstruction_warm_up_trains_only_the_generator(tmp_path, faces):
     """rec_warmup: after the class-head warm-up, G learns on Eq. 9 alone and D rests; the GAN
     alternation then starts from its first step (G after g_every D updates)."""

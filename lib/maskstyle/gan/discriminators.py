@@ -155,7 +155,11 @@ class MultiscaleDiscriminator(nn.Module):
 
 class StarGANDiscriminator(nn.Module):
     """StarGAN's PatchGAN with an auxiliary classifier: ``x -> (D_src [B, 1, H/2^n, W/2^n],
-    D_cls [B, num_classes])`` with ``n = repeat_num`` 4x4 stride-2 convs (64, 128, ...)."""
+    D_cls [B, num_classes])`` with ``n = repeat_num`` 4x4 stride-2 convs (64, 128, ...).
+
+    ``norm`` (default ``"none"``, StarGAN's) adds a normalisation after every conv; a critic
+    trained with a gradient penalty should keep ``"none"`` (the penalty is per sample, batch
+    norm couples the samples), an attribute classifier may use ``"batch"``."""
 
     def __init__(
         self,
@@ -164,8 +168,11 @@ class StarGANDiscriminator(nn.Module):
         conv_dim: int = 64,
         repeat_num: int = 6,
         spectral: bool = False,
+        norm: str = "none",
     ) -> None:
         super().__init__()
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
         if image_size % (2**repeat_num):
             raise ValueError(
                 f"image_size {image_size} must be divisible by 2**repeat_num = {2**repeat_num}"
@@ -174,8 +181,10 @@ class StarGANDiscriminator(nn.Module):
         width = 3
         for i in range(repeat_num):
             out = conv_dim * 2**i
-            layers += [maybe_spectral_norm(nn.Conv2d(width, out, 4, 2, 1), spectral),
-                       nn.LeakyReLU(0.01)]  # fmt: skip
+            layers.append(maybe_spectral_norm(nn.Conv2d(width, out, 4, 2, 1), spectral))
+            if norm != "none":  # (no Identity: keeps StarGAN's parameter names)
+                layers.append(_norm(norm, out))
+            layers.append(nn.LeakyReLU(0.01))
             width = out
         self.main = nn.Sequential(*layers)
         final = image_size // 2**repeat_num
