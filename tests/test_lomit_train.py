@@ -505,3 +505,56 @@ def test_change_label_names_what_the_translation_changes():
     assert change_label(blond, blond, ATTRIBUTES) == "no change"
     with pytest.raises(ValueError, match="one entry per attribute"):
         change_label(blond[:3], blond[:3], ATTRIBUTES)
+
+
+def test_branch_from_warmups_equals_training_from_scratch(tmp_path, faces):
+    """An R3 ablation branched from LOMIT's checkpoint at the end of the warm-ups ends in the
+    same weights and losses as the ablation trained from step 0 (the warm-ups read no R weight);
+    a run whose warm-ups differ (no attention) is refused."""
+    from maskstyle.train import read_settings
+
+    warm = {"cls_warmup": 1, "rec_warmup": 2}
+    full = TrainConfig(**{**TINY.__dict__, **warm})
+    ablation = TrainConfig(**{**full.__dict__, "w_r3": 0.0})
+    train_lomit(full, 4, tmp_path / "lomit", log_every=1, checkpoint_every=3, keep_last=None,
+                progress=False, faces=faces)
+    scratch, d_scratch, h_scratch = train_lomit(ablation, 5, tmp_path / "scratch", log_every=1,
+                                                checkpoint_every=5, progress=False, faces=faces)
+    branched, d_branched, h_branched = train_lomit(
+        ablation, 5, tmp_path / "branched", log_every=1, checkpoint_every=5, progress=False,
+        faces=faces, branch_from=tmp_path / "lomit")
+    for a, b in ((scratch, branched), (d_scratch, d_branched)):
+        for name, value in a.state_dict().items():
+            assert torch.equal(value, b.state_dict()[name]), name
+    a, b = h_scratch.to_frame(), h_branched.to_frame()
+    terms = [c for c in a.columns if c != "wall_time"]
+    assert list(b["step"]) == [1, 2, 3, 4, 5]  # the warm-up rows come from LOMIT's history
+    np.testing.assert_array_equal(a[terms].to_numpy(), b[terms].to_numpy())
+    assert read_settings(tmp_path / "branched")["w_r3"] == 0.0  # its own settings, not LOMIT's
+    # GAN steps differ from LOMIT's (R3 is off): the branch really trained on
+    lomit_rows = train_lomit(full, 5, tmp_path / "lomit", log_every=1, checkpoint_every=5,
+                             progress=False, faces=faces)[2].to_frame()
+    assert lomit_rows["g_total"].iloc[-1] != b["g_total"].iloc[-1]
+
+    no_attention = TrainConfig(**{**full.__dict__, "attention": False})
+    with pytest.raises(ValueError, match="attention"):
+        train_lomit(no_attention, 5, tmp_path / "na", progress=False, faces=faces,
+                    branch_from=tmp_path / "lomit")
+    # nothing to share without warm-ups, or without a checkpoint at their end: trains itself
+    train_lomit(TrainConfig(**{**full.__dict__, "w_r3": 0.0, "rec_warmup": 1}), 3,
+                tmp_path / "own", progress=False, faces=faces, branch_from=tmp_path / "lomit")
+    assert read_settings(tmp_path / "own")["rec_warmup"] == 1
+
+
+def test_notebook_train_args_parse_back(tmp_path):
+    """04's command line: every TrainConfig field and --branch-from survive the parser."""
+    from maskstyle.models.lomit.notebook import train_args
+    from maskstyle.models.lomit.train import parse_args
+
+    config = TrainConfig(**{**TINY.__dict__, "w_r2": 0.0, "attention": False, "rec_lr": 1e-3})
+    args = parse_args(train_args(config, 7, tmp_path / "run", log_every=5, checkpoint_every=7,
+                                 branch_from=tmp_path / "lomit"))
+    assert TrainConfig(**{k: getattr(args, k) for k in config.__dict__}) == config
+    assert args.steps == 7 and args.branch_from == tmp_path / "lomit"
+    assert parse_args(train_args(config, 7, tmp_path, log_every=5,
+                                 checkpoint_every=7)).branch_from is None

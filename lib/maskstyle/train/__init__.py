@@ -11,6 +11,7 @@ _EXPORTS = {
     "list_checkpoints": ".checkpoint",
     "prune_checkpoints": ".checkpoint",
     "checkpoint_path": ".checkpoint",
+    "branch_checkpoint": ".checkpoint",
     "Resumed": ".checkpoint",
     "LossHistory": ".history",
     "check_finite": ".guard",

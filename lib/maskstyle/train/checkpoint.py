@@ -190,6 +190,36 @@ def load_checkpoint(
     return Resumed(int(payload["step"]), payload["extra"])
 
 
+def branch_checkpoint(
+    source: str | os.PathLike, directory: str | os.PathLike, *,
+    settings: Mapping[str, Any], note: str,
+) -> Path:  # fmt: skip
+    """Copy the checkpoint ``source`` into ``directory`` as the start of another run.
+
+    The copy records that run's ``settings`` (``extra['settings']``, which
+    :class:`~maskstyle.train.trainer.Trainer` checks on resume) and ``note`` as
+    ``extra['branched_from']``; everything else - weights, optimiser and scheduler states,
+    data order, RNG - is the source's, so resuming the copy continues exactly where the source
+    was. Only valid when the steps up to it read none of the settings that differ: the caller
+    checks that (e.g. :func:`maskstyle.models.lomit.train.branch_from_warmups`).
+    """
+    from maskstyle.train.settings import normalise_settings
+
+    source = Path(source)
+    if not source.is_file():
+        raise FileNotFoundError(f"no checkpoint at {source} to branch from; train that run first")
+    payload = torch.load(source, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{source} is not a {FORMAT} checkpoint (written by save_checkpoint)")
+    payload["extra"] = {**payload["extra"], "settings": normalise_settings(settings),
+                        "branched_from": note}  # fmt: skip
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = checkpoint_path(directory, int(payload["step"]))
+    _atomic_torch_save(payload, path)
+    return path
+
+
 def _atomic_torch_save(payload: dict, path: Path) -> None:
     """``torch.save`` to a temp file beside ``path``, fsync, ``os.replace``; no debris on error."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

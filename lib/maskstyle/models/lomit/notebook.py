@@ -33,11 +33,15 @@ def make_config(train_config: Mapping[str, Any], seed: int, profile: str,
 
 
 def train_args(config: TrainConfig, steps: int, out: str | os.PathLike, *, log_every: int,
-               checkpoint_every: int, keep_last: int = 3, threads: int = 0) -> list[str]:
-    """``python -m maskstyle.models.lomit.train`` arguments for ``config``."""
+               checkpoint_every: int, keep_last: int = 3, threads: int = 0,
+               branch_from: str | os.PathLike | None = None) -> list[str]:  # fmt: skip
+    """``python -m maskstyle.models.lomit.train`` arguments for ``config`` (``branch_from``:
+    a run whose warm-ups it shares, :func:`maskstyle.models.lomit.train.branch_from_warmups`)."""
     args = ["--steps", str(steps), "--out", str(out), "--log-every", str(log_every),
             "--checkpoint-every", str(checkpoint_every), "--keep-last", str(keep_last),
             "--threads", str(threads)]  # fmt: skip
+    if branch_from is not None:
+        args += ["--branch-from", str(branch_from)]
     for f in dataclasses.fields(TrainConfig):
         value = getattr(config, f.name)
         flag = "--" + f.name.replace("_", "-")

@@ -42,7 +42,10 @@ A logged row holds the D terms of its step and, on steps that update G (multiple
 
 ``--fresh`` discards an earlier run in ``--out``; resuming with other settings raises
 :class:`maskstyle.train.SettingsMismatch`. ``--data-root DIR`` trains on CelebA (LOMIT's
-protocol) instead of the face world. :func:`load_trained` rebuilds the trained networks.
+protocol) instead of the face world. ``--branch-from RUN`` starts a run that differs from RUN
+only in GAN-phase weights (an R1-R3 ablation) from RUN's checkpoint at the end of the warm-ups
+(:func:`branch_from_warmups`), since it would repeat them exactly. :func:`load_trained`
+rebuilds the trained networks.
 """
 
 from __future__ import annotations
@@ -297,6 +300,59 @@ def generator_schedule(config: TrainConfig):
     return factor
 
 
+# TrainConfig fields that only the GAN phase reads (Eqs. 10-16 weights, G's cadence): two runs
+# that differ in nothing else run identical warm-ups, step for step.
+GAN_PHASE_FIELDS = frozenset({"w_r1", "w_r2", "w_r3", "w_gp", "w_style_content", "g_every",
+                              "r1_reduction"})  # fmt: skip
+
+
+def branch_from_warmups(source: str | os.PathLike, out_dir: str | os.PathLike,
+                        config: TrainConfig) -> Path | None:  # fmt: skip
+    """Start the run in ``out_dir`` from ``source``'s checkpoint at the end of the warm-ups.
+
+    The class-head and reconstruction warm-ups (``cls_warmup + rec_warmup`` steps) read none of
+    :data:`GAN_PHASE_FIELDS`, so a run that differs from ``source`` only there (an ablation of
+    R1, R2 or R3) would repeat ``source``'s warm-ups exactly: same data order, same updates. Its
+    checkpoint at that step is copied (:func:`maskstyle.train.branch_checkpoint`) with this
+    run's settings, with the loss history up to it, and training continues from there. Returns
+    the copied checkpoint, or ``None`` (the run trains its warm-ups itself) when there are no
+    warm-ups, ``out_dir`` already holds a checkpoint (it resumes its own), or ``source`` has no
+    checkpoint at that step. Settings that the warm-ups read and that differ are an error.
+    """
+    from maskstyle.train import (
+        LossHistory,
+        branch_checkpoint,
+        latest_checkpoint,
+        list_checkpoints,
+        read_settings,
+    )
+    from maskstyle.train.settings import settings_differences, write_settings_file
+
+    source, out_dir = Path(source), Path(out_dir)
+    step = config.cls_warmup + config.rec_warmup
+    if step == 0 or latest_checkpoint(out_dir / "checkpoints") is not None:
+        return None
+    at = dict(list_checkpoints(source / "checkpoints")).get(step) if source.is_dir() else None
+    if at is None:
+        return None
+    differences = settings_differences(read_settings(at), config.settings())
+    shared = sorted(set(differences) - GAN_PHASE_FIELDS)
+    if shared:
+        raise ValueError(
+            f"cannot branch from {source}: its warm-ups differ from this run's in {shared} "
+            f"({ {k: differences[k] for k in shared} }); train this run from scratch (no "
+            f"--branch-from), or branch from a run that differs only in {sorted(GAN_PHASE_FIELDS)}"
+        )
+    path = branch_checkpoint(at, out_dir / "checkpoints", settings=config.settings(),
+                             note=f"{source.name} at step {step} (end of its warm-ups)")
+    history = LossHistory.resume(source / "history.csv", step)
+    history.path = out_dir / "history.csv"
+    history.path.unlink(missing_ok=True)  # without a checkpoint, a history there is stale
+    history.flush()
+    write_settings_file(out_dir, config.settings())
+    return path
+
+
 def train_lomit(
     config: TrainConfig,
     steps: int,
@@ -309,8 +365,12 @@ def train_lomit(
     device: str | torch.device = "cpu",
     faces=None,
     keep_last: int | None = 3,
+    branch_from: str | os.PathLike | None = None,
 ):
-    """Train for ``steps`` D updates; returns ``(model, discriminator, history)``."""
+    """Train for ``steps`` D updates; returns ``(model, discriminator, history)``.
+
+    ``branch_from``: another run whose warm-ups this one shares (:func:`branch_from_warmups`).
+    """
     from maskstyle.models.lomit.data import DomainPairs
     from maskstyle.train import ResumableLoader, ResumableSampler, Trainer
     from maskstyle.utils.seed import seed_everything
@@ -323,6 +383,14 @@ def train_lomit(
     if config.rec_lr is not None and not config.rec_lr > 0:
         raise ValueError(f"rec_lr must be a positive learning rate or None (= lr), got "
                          f"{config.rec_lr}")
+    if branch_from is not None:
+        if fresh:
+            raise ValueError("fresh=True and branch_from together: the fresh run would discard "
+                             "the branched checkpoint; pass one of them")
+        branched = branch_from_warmups(branch_from, out_dir, config)
+        if branched is not None:
+            print(f"branched from {Path(branch_from).name}: starting at {branched.name}",
+                  flush=True)
     seed_everything(config.seed)
     device = torch.device(device)
     faces = faces if faces is not None else build_data(config, progress=bool(progress))
@@ -440,6 +508,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--fresh", action="store_true", help="discard an earlier run in --out")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--branch-from", type=Path, default=None,
+                        help="a run whose warm-ups this one shares (it differs only in "
+                             "GAN-phase weights): start from its checkpoint at their end")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch CPU threads (0: torch's default); 1 avoids OpenMP spinning "
                              "when small networks share a loaded CPU")  # fmt: skip
@@ -458,6 +529,7 @@ def main(argv: list[str] | None = None) -> dict:
         config, args.steps, args.out, log_every=args.log_every,
         checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
         fresh=args.fresh, device=args.device, keep_last=args.keep_last or None,
+        branch_from=args.branch_from,
     )  # fmt: skip
     frame = history.to_frame()
     summary = {
