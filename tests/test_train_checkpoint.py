@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from maskstyle.train.checkpoint import (
+    branch_checkpoint,
     checkpoint_path,
     latest_checkpoint,
     list_checkpoints,
@@ -252,3 +253,26 @@ def test_each_rank_gets_its_own_rng_state_back(tmp_path, monkeypatch):
         load_checkpoint(path, {"m": model})
         drawn = (torch.rand(2), np.random.random(), random.random())  # noqa: NPY002
         assert torch.equal(drawn[0], draws[rank][0]) and drawn[1:] == draws[rank][1:]
+
+
+def test_branch_checkpoint_keeps_the_state_and_records_the_new_settings(tmp_path):
+    from maskstyle.train import read_settings
+
+    model, optimizer, scheduler = fresh_run(seed=0)
+    train_steps(model, optimizer, scheduler, 3)
+    (tmp_path / "a").mkdir()
+    source = save_checkpoint(checkpoint_path(tmp_path / "a", 3), models={"m": model},
+                             optimizers={"o": optimizer}, step=3,
+                             extra={"settings": {"w": 1.0}, "data": "toy"})  # fmt: skip
+    path = branch_checkpoint(source, tmp_path / "b" / "checkpoints", settings={"w": 0.0},
+                             note="a at step 3")  # fmt: skip
+    assert path == checkpoint_path(tmp_path / "b" / "checkpoints", 3)
+    assert read_settings(path) == {"w": 0.0} and read_settings(source) == {"w": 1.0}
+    copy, copy_optimizer, _ = fresh_run(seed=1)
+    resumed = load_checkpoint(path, {"m": copy}, {"o": copy_optimizer}, restore_rng=False)
+    assert resumed.step == 3 and resumed.extra["branched_from"] == "a at step 3"
+    assert resumed.extra["data"] == "toy"
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, copy.state_dict()[name])
+    with pytest.raises(FileNotFoundError, match="branch from"):
+        branch_checkpoint(tmp_path / "none.pt", tmp_path / "c", settings={}, note="")
