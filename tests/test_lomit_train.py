@@ -518,6 +518,7 @@ def test_branch_from_warmups_equals_training_from_scratch(tmp_path, faces):
     ablation = TrainConfig(**{**full.__dict__, "w_r3": 0.0})
     train_lomit(full, 4, tmp_path / "lomit", log_every=1, checkpoint_every=3, keep_last=None,
                 progress=False, faces=faces)
+    source_history = (tmp_path / "lomit" / "history.csv").read_text()
     scratch, d_scratch, h_scratch = train_lomit(ablation, 5, tmp_path / "scratch", log_every=1,
                                                 checkpoint_every=5, progress=False, faces=faces)
     branched, d_branched, h_branched = train_lomit(
@@ -531,6 +532,7 @@ def test_branch_from_warmups_equals_training_from_scratch(tmp_path, faces):
     assert list(b["step"]) == [1, 2, 3, 4, 5]  # the warm-up rows come from LOMIT's history
     np.testing.assert_array_equal(a[terms].to_numpy(), b[terms].to_numpy())
     assert read_settings(tmp_path / "branched")["w_r3"] == 0.0  # its own settings, not LOMIT's
+    assert (tmp_path / "lomit" / "history.csv").read_text() == source_history  # untouched
     # GAN steps differ from LOMIT's (R3 is off): the branch really trained on
     lomit_rows = train_lomit(full, 5, tmp_path / "lomit", log_every=1, checkpoint_every=5,
                              progress=False, faces=faces)[2].to_frame()

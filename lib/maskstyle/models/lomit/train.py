@@ -345,10 +345,9 @@ def branch_from_warmups(source: str | os.PathLike, out_dir: str | os.PathLike,
         )
     path = branch_checkpoint(at, out_dir / "checkpoints", settings=config.settings(),
                              note=f"{source.name} at step {step} (end of its warm-ups)")
-    history = LossHistory.resume(source / "history.csv", step)
-    history.path = out_dir / "history.csv"
-    history.path.unlink(missing_ok=True)  # without a checkpoint, a history there is stale
-    history.flush()
+    history = LossHistory.load(source / "history.csv")  # read only: the source keeps all rows
+    history.path = out_dir / "history.csv"  # without a checkpoint, a history there is stale
+    history.truncate(step)  # rewrites the new path
     write_settings_file(out_dir, config.settings())
     return path
 
