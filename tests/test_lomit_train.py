@@ -560,3 +560,22 @@ def test_notebook_train_args_parse_back(tmp_path):
     assert args.steps == 7 and args.branch_from == tmp_path / "lomit"
     assert parse_args(train_args(config, 7, tmp_path, log_every=5,
                                  checkpoint_every=7)).branch_from is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("cls_trunk", "both", "cls_trunk must be one of"),
+        ("cls_warmup", -1, r"cls_warmup must be >= 0 \(critic warm-up steps"),
+        ("rec_warmup", -2, r"rec_warmup must be >= 0 \(generator warm-up steps"),
+        ("cls_lr", -1e-3, "cls_lr must be a positive learning rate"),
+        ("rec_lr", 0.0, "rec_lr must be a positive learning rate"),
+        ("cls_lr", 1e-3, "needs a classifier of its own: set cls_trunk"),  # with trunk "shared"
+    ],
+)
+def test_train_config_refuses_unusable_settings_when_made(field, value, message):
+    """TrainConfig checks its fields once, when made, so every caller (CLI, notebooks,
+    train_lomit, build_discriminator) gets the same error before any work starts."""
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{**TINY.__dict__, field: value})
+    TrainConfig(**{**TINY.__dict__, "cls_lr": 1e-3, "cls_trunk": "separate"})  # valid together

@@ -276,3 +276,30 @@ def test_branch_checkpoint_keeps_the_state_and_records_the_new_settings(tmp_path
         assert torch.equal(value, copy.state_dict()[name])
     with pytest.raises(FileNotFoundError, match="branch from"):
         branch_checkpoint(tmp_path / "none.pt", tmp_path / "c", settings={}, note="")
+
+
+def test_every_reader_of_a_checkpoint_refuses_a_foreign_file_the_same_way(tmp_path):
+    """load_checkpoint, branch_checkpoint and read_settings share read_payload's two checks:
+    a missing file names what to do, a file save_checkpoint did not write is refused."""
+    from maskstyle.train import read_settings
+    from maskstyle.train.checkpoint import read_payload
+
+    torch.save({"state": 1}, tmp_path / "foreign.pt")
+    readers = {
+        "load_checkpoint": lambda p: load_checkpoint(p, {"m": make_model()}),
+        "branch_checkpoint": lambda p: branch_checkpoint(p, tmp_path / "b", settings={}, note=""),
+        "read_settings": read_settings,
+        "read_payload": lambda p: read_payload(p, missing="x"),
+    }
+    for read in readers.values():
+        with pytest.raises(ValueError, match="foreign.pt is not a maskstyle.checkpoint/1"):
+            read(tmp_path / "foreign.pt")
+    assert not (tmp_path / "b").exists()  # nothing written for a refused source
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint at .*none.pt; do this"):
+        read_payload(tmp_path / "none.pt", missing="do this")
+    model = make_model()
+    path = save_checkpoint(tmp_path / "c.pt", models={"m": model}, optimizers={}, step=4,
+                           extra={"settings": {"w": 2.0}})  # fmt: skip
+    payload = read_payload(path, missing="x", mmap=True)
+    assert payload["step"] == 4 and payload["extra"]["settings"] == {"w": 2.0}
+    assert torch.equal(payload["models"]["m"]["0.weight"], model[0].weight)

@@ -139,6 +139,25 @@ def save_checkpoint(
     return path
 
 
+def read_payload(
+    path: str | os.PathLike, *, missing: str, map_location: str | torch.device = "cpu",
+    mmap: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """The raw dict :func:`save_checkpoint` wrote to ``path`` (tensors only, no code run).
+
+    A missing file is a ``FileNotFoundError`` that ends with ``missing`` (what to do instead);
+    a file that is not such a checkpoint is a ``ValueError``. ``mmap`` maps the tensors
+    instead of reading them (for a look at ``step`` or ``extra`` only).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}; {missing}")
+    payload = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a {FORMAT} checkpoint (written by save_checkpoint)")
+    return payload
+
+
 def load_checkpoint(
     path: str | os.PathLike,
     models: Mapping[str, nn.Module],
@@ -158,16 +177,9 @@ def load_checkpoint(
     checkpoint lacks is an error. With ``restore_rng`` the global RNGs are set back too
     (this rank's own state when the checkpoint holds one per rank of the same world size).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no checkpoint at {path}; use latest_checkpoint(directory) to find one, or start "
-            "without resuming"
-        )
     _check_modules(models)
-    payload = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a {FORMAT} checkpoint (written by save_checkpoint)")
+    payload = read_payload(path, map_location=map_location, missing="use latest_checkpoint("
+                           "directory) to find one, or start without resuming")  # fmt: skip
     for name, model in models.items():
         state = _entry(payload, "models", name, path)
         unwrap_model(model).load_state_dict(state, strict=strict)
@@ -205,12 +217,7 @@ def branch_checkpoint(
     """
     from maskstyle.train.settings import normalise_settings
 
-    source = Path(source)
-    if not source.is_file():
-        raise FileNotFoundError(f"no checkpoint at {source} to branch from; train that run first")
-    payload = torch.load(source, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{source} is not a {FORMAT} checkpoint (written by save_checkpoint)")
+    payload = read_payload(source, missing="train the run to branch from first")
     payload["extra"] = {**payload["extra"], "settings": normalise_settings(settings),
                         "branched_from": note}  # fmt: skip
     directory = Path(directory)

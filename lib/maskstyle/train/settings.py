@@ -22,9 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from maskstyle.train.checkpoint import FORMAT, latest_checkpoint
+from maskstyle.train.checkpoint import latest_checkpoint, read_payload
 
 SETTINGS_FILE = "settings.json"
 _MISSING = "<not recorded>"
@@ -137,8 +135,6 @@ def write_settings_file(out_dir: str | os.PathLike, settings: Mapping[str, Any])
 
 
 def _settings_from_checkpoint(path: Path) -> dict[str, Any] | None:
-    payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a {FORMAT} checkpoint (written by save_checkpoint)")
+    payload = read_payload(path, mmap=True, missing="read_settings expects a checkpoint file")
     settings = (payload.get("extra") or {}).get("settings")
     return None if settings is None else normalise_settings(settings)

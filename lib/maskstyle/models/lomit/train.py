@@ -76,6 +76,8 @@ from maskstyle.models.lomit.losses import (
 )
 from maskstyle.models.lomit.model import LOMIT, LOMITConfig
 
+CLS_TRUNKS = ("shared", "separate", "normalised")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -116,6 +118,26 @@ class TrainConfig:
     seed: int = 0
     profile: str = "cli"  # which workbook profile asked for this run
 
+    def __post_init__(self) -> None:
+        """Reject the settings no run can use, naming the field and the fix (one place for
+        the checks, so the CLI, the notebooks and the trainers all get them)."""
+        if self.cls_trunk not in CLS_TRUNKS:
+            raise ValueError(f"cls_trunk must be one of {CLS_TRUNKS}, got {self.cls_trunk!r}")
+        for name, what in (("cls_warmup", "critic warm-up steps on Eq. 11"),
+                           ("rec_warmup", "generator warm-up steps on Eq. 9")):  # fmt: skip
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 ({what}), got {getattr(self, name)}")
+        for name in ("cls_lr", "rec_lr"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be a positive learning rate or None (= lr), "
+                                 f"got {value}")  # fmt: skip
+        if self.cls_lr is not None and self.cls_trunk == "shared":
+            raise ValueError(
+                f"cls_lr = {self.cls_lr} needs a classifier of its own: set cls_trunk to "
+                f"'separate' or 'normalised' (with 'shared' the critic and D_cls share weights)"
+            )
+
     def model_config(self) -> LOMITConfig:
         return LOMITConfig(image_size=self.image_size, dim=self.dim, n_res=self.n_res,
                            n_down=self.n_down, mlp_dim=self.mlp_dim, mask_dim=self.mask_dim,
@@ -135,9 +157,6 @@ class TrainConfig:
         rec = min(steps - cls, self.rec_warmup)
         gan = steps - cls - rec
         return {"cls_warmup": cls, "rec_warmup": rec, "d": gan, "g": gan // self.g_every}
-
-
-CLS_TRUNKS = ("shared", "separate", "normalised")
 
 
 class SeparateClassifierCritic(nn.Module):
@@ -177,8 +196,6 @@ def build_discriminator(config: TrainConfig, num_classes: int) -> nn.Module:
             f"image_size {config.image_size} is not divisible by 2**d_layers = {2**layers}: "
             f"lower d_layers (e.g. {max(1, config.image_size.bit_length() - 2)})"
         )
-    if config.cls_trunk not in CLS_TRUNKS:
-        raise ValueError(f"cls_trunk must be one of {CLS_TRUNKS}, got {config.cls_trunk!r}")
 
     def stargan(norm: str = "none") -> nn.Module:
         d = StarGANDiscriminator(config.image_size, num_classes, config.d_dim, layers, norm=norm)
@@ -201,14 +218,9 @@ def discriminator_param_groups(discriminator: nn.Module, config: TrainConfig) ->
     classifier's parameters in a second group at ``cls_lr``."""
     if config.cls_lr is None:
         return [{"params": list(discriminator.parameters())}]
-    if not isinstance(discriminator, SeparateClassifierCritic):
-        raise ValueError(
-            f"cls_lr = {config.cls_lr} needs a classifier of its own: set cls_trunk to "
-            f"'separate' or 'normalised' (with 'shared' the critic and D_cls share weights)"
-        )
-    if not config.cls_lr > 0:
-        raise ValueError(f"cls_lr must be a positive learning rate or None (= lr), got "
-                         f"{config.cls_lr}")
+    if not isinstance(discriminator, SeparateClassifierCritic):  # TrainConfig checked cls_trunk
+        raise ValueError(f"cls_lr = {config.cls_lr} needs a SeparateClassifierCritic, got "
+                         f"{type(discriminator).__name__}: build D with build_discriminator")
     return [{"params": list(discriminator.critic.parameters())},
             {"params": list(discriminator.classifier.parameters()), "lr": config.cls_lr}]
 
@@ -374,14 +386,6 @@ def train_lomit(
     from maskstyle.train import ResumableLoader, ResumableSampler, Trainer
     from maskstyle.utils.seed import seed_everything
 
-    if config.cls_warmup < 0:
-        raise ValueError(f"cls_warmup must be >= 0 (critic warm-up steps), got {config.cls_warmup}")
-    if config.rec_warmup < 0:
-        raise ValueError(f"rec_warmup must be >= 0 (generator warm-up steps on Eq. 9), got "
-                         f"{config.rec_warmup}")
-    if config.rec_lr is not None and not config.rec_lr > 0:
-        raise ValueError(f"rec_lr must be a positive learning rate or None (= lr), got "
-                         f"{config.rec_lr}")
     if branch_from is not None:
         if fresh:
             raise ValueError("fresh=True and branch_from together: the fresh run would discard "
