@@ -206,6 +206,31 @@ def test_min_pixels_drops_regions_smaller_than_a_feature_cell():
     assert scores["region_colour_transfer_cells"] == pytest.approx(0.0, abs=1e-2)
     assert set(scores) == {"region_colour_transfer", "region_colour_transfer_area",
                            "region_colour_transfer_cells", "content_structure_ssim",
-                           "content_structure"}  # fmt: skip
+                           "content_structure_ssim_range", "content_structure"}  # fmt: skip
     with pytest.raises(ValueError, match="min_pixels"):
         region_colour_transfer(content, content, style, cm, sm, min_pixels=-1)
+
+
+def test_structure_ssim_matches_torchmetrics_for_both_data_ranges():
+    """S against an independent SSIM (torchmetrics: Gaussian 11x11, sigma 1.5, as Wang et al.):
+    L = 1 is torchmetrics with data_range=1; "image" is torchmetrics with no data range,
+    called on each pair alone (it infers L as the larger of the two images' ranges)."""
+    from torchmetrics.functional.image import structural_similarity_index_measure as tm_ssim
+
+    from maskstyle.metrics.stylisation import standardised_luminance
+
+    g = torch.Generator().manual_seed(5)
+    content = torch.rand(3, 3, 24, 24, generator=g, dtype=torch.float64)
+    output = (0.7 * content + 0.3 * torch.rand(3, 3, 24, 24, generator=g, dtype=torch.float64))
+    y_out, y_content = standardised_luminance(output), standardised_luminance(content)
+    ours_l1 = content_structure_ssim(output, content, reduction="none")
+    ours_range = content_structure_ssim(output, content, reduction="none", data_range="image")
+    for i in range(3):
+        pair = (y_out[i : i + 1], y_content[i : i + 1])
+        assert float(ours_l1[i]) == pytest.approx(float(tm_ssim(*pair, data_range=1.0)), abs=1e-9)
+        assert float(ours_range[i]) == pytest.approx(float(tm_ssim(*pair)), abs=1e-9)
+    assert bool((ours_range > ours_l1).all())  # larger constants: flat windows count less
+    assert content_structure_ssim(content, content, data_range="image") == pytest.approx(1.0)
+    for bad in (0.0, -1.0, "images"):
+        with pytest.raises(ValueError, match="data_range must be a positive number or 'image'"):
+            content_structure_ssim(output, content, data_range=bad)
