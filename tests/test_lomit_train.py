@@ -579,3 +579,15 @@ def test_train_config_refuses_unusable_settings_when_made(field, value, message)
     with pytest.raises(ValueError, match=message):
         TrainConfig(**{**TINY.__dict__, field: value})
     TrainConfig(**{**TINY.__dict__, "cls_lr": 1e-3, "cls_trunk": "separate"})  # valid together
+
+
+def test_param_groups_refuse_a_shared_trunk_critic_for_a_cls_lr_config():
+    """A config with its own classifier (cls_lr set) and a critic built for another config:
+    the second Adam group has nothing to hold, so the mismatch is named."""
+    from maskstyle.models.lomit.train import build_discriminator, discriminator_param_groups
+
+    separate = TrainConfig(**{**TINY.__dict__, "cls_lr": 1e-3, "cls_trunk": "separate"})
+    with pytest.raises(ValueError, match="needs a SeparateClassifierCritic, got StarGAN"):
+        discriminator_param_groups(build_discriminator(TINY, 10), separate)
+    groups = discriminator_param_groups(build_discriminator(separate, 10), separate)
+    assert [g.get("lr") for g in groups] == [None, 1e-3]
