@@ -199,6 +199,65 @@ def test_plain_background_is_one_grey_behind_every_face():
         FaceWorldDomains(4, 32, background="white")
 
 
+def test_face_framing_fills_the_frame_and_regions_follow_it():
+    """framing="face": the same faces, the head 1.6x larger (close_up), kept in params so
+    the true regions and the ground-truth translations are re-rendered in the same framing."""
+    from maskstyle.data.labels import LABEL_INDEX
+    from maskstyle.models.lomit.data import (
+        FRAMINGS,
+        FaceWorldDomains,
+        counterfactual_image,
+        translation_region,
+    )
+
+    portrait = FaceWorldDomains(4, 32, seed=3, background="plain")
+    face = FaceWorldDomains(4, 32, seed=3, background="plain", framing="face")
+    assert (portrait.labels == face.labels).all()  # same faces, same attributes
+    assert "framing" not in portrait.provenance
+    assert face.provenance["framing"] == "face (zoom 1.6)"
+    for p, q in zip(portrait.params, face.params):
+        for dim in ("head_width", "head_height", "head_depth"):
+            assert q["geometry"][dim] == pytest.approx(FRAMINGS["face"] * p["geometry"][dim])
+    skin = LABEL_INDEX["skin"]
+    from maskstyle.data.synth.params import FaceParams
+    from maskstyle.data.synth.renderer import render
+
+    areas = [[int((render(FaceParams.from_dict(d.params[i]), 32)["mask"] == skin).sum())
+              for i in range(4)] for d in (portrait, face)]  # fmt: skip
+    for a, b in zip(*areas):
+        assert b > 1.8 * a  # about 1.6^2 = 2.56 times the skin (less what the frame cuts)
+    # the stored params reproduce the images, so regions and ground truths share the framing
+    again = render(FaceParams.from_dict(face.params[0]), 32)["image"]
+    assert torch.allclose(again, face.images[0])
+    region, names = translation_region(face.params[0], face.params[1], 32)
+    truth = counterfactual_image(face.params[0], face.params[1], 32)
+    if names:
+        outside = ~region
+        assert torch.allclose(truth[:, outside], face.images[0][:, outside], atol=1e-4)
+    with pytest.raises(ValueError, match="framing must be one of"):
+        FaceWorldDomains(4, 32, framing="close")
+    with pytest.raises(ValueError, match="framing must be one of"):
+        TrainConfig(framing="close")
+    with pytest.raises(ValueError, match="background must be one of"):
+        TrainConfig(background="white")
+
+
+def test_close_up_scales_the_head_about_its_centre():
+    from maskstyle.data.synth import close_up, sample_params
+
+    p = sample_params(5)
+    assert close_up(p, 1) is p
+    q = close_up(p, 2.0)
+    assert q.geometry.head_width == pytest.approx(2 * p.geometry.head_width)
+    assert q.geometry.head_height == pytest.approx(2 * p.geometry.head_height)
+    assert q.geometry.head_depth == pytest.approx(2 * p.geometry.head_depth)
+    assert (q.geometry.center_x, q.geometry.center_y) == (p.geometry.center_x,
+                                                          p.geometry.center_y)  # fmt: skip
+    assert q.identity == p.identity and q.objects == p.objects
+    with pytest.raises(ValueError, match="zoom must be > 0"):
+        close_up(p, 0)
+
+
 def test_class_head_warm_up_trains_only_the_critic(tmp_path, faces):
     """cls_warmup: the first steps update D on Eq. 11 alone; G starts after them."""
     config = TrainConfig(**{**TINY.__dict__, "cls_warmup": 3})

@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "HAIR_COLOURS": ".params",
     "HAIR_STYLES": ".params",
     "sample_params": ".params",
+    "close_up": ".params",
     "render": ".renderer",
     "render_face": ".renderer",
     "CELEBA_ATTRIBUTES": ".attributes",

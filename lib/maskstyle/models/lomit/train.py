@@ -95,6 +95,7 @@ class TrainConfig:
     attention: bool = True  # False: ablation without the co-segmentation gate
     faces: int = 2000  # face-world faces rendered for training (ignored with data_root)
     background: str = "random"  # face-world backgrounds: "random" or "plain" (data.BACKGROUNDS)
+    framing: str = "portrait"  # face-world framing: "portrait" or "face" (data.FRAMINGS)
     data_root: str | None = None  # CelebA folder (paper profile); None: the face world
     batch_size: int = 8  # appendix 7.2
     lr: float = LEARNING_RATE  # appendix 7.2
@@ -121,6 +122,12 @@ class TrainConfig:
     def __post_init__(self) -> None:
         """Reject the settings no run can use, naming the field and the fix (one place for
         the checks, so the CLI, the notebooks and the trainers all get them)."""
+        from maskstyle.models.lomit.data import BACKGROUNDS, FRAMINGS
+
+        for name, valid in (("background", BACKGROUNDS), ("framing", FRAMINGS)):
+            if getattr(self, name) not in valid:
+                raise ValueError(f"{name} must be one of {sorted(valid)} (face-world "
+                                 f"{name}s, data.{name.upper()}S), got {getattr(self, name)!r}")
         if self.cls_trunk not in CLS_TRUNKS:
             raise ValueError(f"cls_trunk must be one of {CLS_TRUNKS}, got {self.cls_trunk!r}")
         for name, what in (("cls_warmup", "critic warm-up steps on Eq. 11"),
@@ -235,7 +242,7 @@ def build_data(config: TrainConfig, split: str = "train", progress: bool = False
         return CelebADomains(config.data_root, split=split, size=config.image_size)
     seed = config.seed if split == "train" else config.seed + 10_000
     return FaceWorldDomains(n or config.faces, config.image_size, seed, progress=progress,
-                            background=config.background)  # fmt: skip
+                            background=config.background, framing=config.framing)  # fmt: skip
 
 
 class LOMITStep:
