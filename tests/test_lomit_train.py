@@ -203,6 +203,8 @@ def test_face_framing_fills_the_frame_and_regions_follow_it():
     """framing="face": the same faces, the head 1.6x larger (close_up), kept in params so
     the true regions and the ground-truth translations are re-rendered in the same framing."""
     from maskstyle.data.labels import LABEL_INDEX
+    from maskstyle.data.synth.params import FaceParams
+    from maskstyle.data.synth.renderer import render
     from maskstyle.models.lomit.data import (
         FRAMINGS,
         FaceWorldDomains,
@@ -219,9 +221,6 @@ def test_face_framing_fills_the_frame_and_regions_follow_it():
         for dim in ("head_width", "head_height", "head_depth"):
             assert q["geometry"][dim] == pytest.approx(FRAMINGS["face"] * p["geometry"][dim])
     skin = LABEL_INDEX["skin"]
-    from maskstyle.data.synth.params import FaceParams
-    from maskstyle.data.synth.renderer import render
-
     areas = [[int((render(FaceParams.from_dict(d.params[i]), 32)["mask"] == skin).sum())
               for i in range(4)] for d in (portrait, face)]  # fmt: skip
     for a, b in zip(*areas):

@@ -183,6 +183,16 @@ Smiling, Wearing_Lipstick and Heavy_Makeup - span about 2.5 times as many pixels
 profile keeps ``"portrait"``: notebooks/lomit/cpu.yaml has the probe with ``"face"``)."""
 
 
+def check_face_world_options(background: str, framing: str) -> None:
+    """A clear error for a backdrop or framing that :data:`BACKGROUNDS` or :data:`FRAMINGS`
+    does not name (what :class:`FaceWorldDomains` and ``TrainConfig`` accept)."""
+    for name, value, valid in (("background", background, BACKGROUNDS),
+                               ("framing", framing, FRAMINGS)):  # fmt: skip
+        if value not in valid:
+            raise ValueError(f"{name} must be one of {sorted(valid)} (face-world {name}s, "
+                             f"data.{name.upper()}S), got {value!r}")  # fmt: skip
+
+
 class FaceWorldDomains(Dataset):
     """``n`` face-world faces (black, blond or brown hair) at ``size`` px, rendered once.
 
@@ -202,10 +212,7 @@ class FaceWorldDomains(Dataset):
 
         if not isinstance(n, int) or n < 2:
             raise ValueError(f"n must be an int >= 2 (pairs need two faces), got {n!r}")
-        if background not in BACKGROUNDS:
-            raise ValueError(f"background must be one of {sorted(BACKGROUNDS)}, got {background!r}")
-        if framing not in FRAMINGS:
-            raise ValueError(f"framing must be one of {sorted(FRAMINGS)}, got {framing!r}")
+        check_face_world_options(background, framing)
         self.n, self.size, self.seed, self.attributes = n, size, seed, tuple(attributes)
         self.background, self.framing = background, framing
         images, labels, self.params = [], [], []

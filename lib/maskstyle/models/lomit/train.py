@@ -122,12 +122,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         """Reject the settings no run can use, naming the field and the fix (one place for
         the checks, so the CLI, the notebooks and the trainers all get them)."""
-        from maskstyle.models.lomit.data import BACKGROUNDS, FRAMINGS
+        from maskstyle.models.lomit.data import check_face_world_options
 
-        for name, valid in (("background", BACKGROUNDS), ("framing", FRAMINGS)):
-            if getattr(self, name) not in valid:
-                raise ValueError(f"{name} must be one of {sorted(valid)} (face-world "
-                                 f"{name}s, data.{name.upper()}S), got {getattr(self, name)!r}")
+        check_face_world_options(self.background, self.framing)
         if self.cls_trunk not in CLS_TRUNKS:
             raise ValueError(f"cls_trunk must be one of {CLS_TRUNKS}, got {self.cls_trunk!r}")
         for name, what in (("cls_warmup", "critic warm-up steps on Eq. 11"),
