@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from maskstyle.nn.gram import gram_matrix
+from maskstyle.utils.shapes import expect_shape
 
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
@@ -111,9 +112,7 @@ def tv_loss(images: torch.Tensor) -> torch.Tensor:
 
 def _check(source: torch.Tensor, target: torch.Tensor, mask: torch.Tensor):
     for name, img in (("source", source), ("target", target)):
-        if not isinstance(img, torch.Tensor) or img.dim() != 4 or img.shape[1] != 3:
-            shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
-            raise ValueError(f"{name} must be images [B, 3, H, W] in [0, 1], got {shape}")
+        expect_shape(img, ["B", 3, "H", "W"], name, what="images", hint=" (values in [0, 1])")
     if source.shape != target.shape:
         raise ValueError(
             f"source {tuple(source.shape)} and target {tuple(target.shape)} must have the same "

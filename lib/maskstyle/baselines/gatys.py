@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from maskstyle.nn.gram import gram_matrix, region_gram
 from maskstyle.nn.masks import check_label_map, resize_labels
 from maskstyle.nn.vgg import VGG19Features
+from maskstyle.utils.shapes import expect_shape
 
 MissingRegion = Literal["content", "global", "error"]
 
@@ -69,9 +70,7 @@ class GatysResult:
 
 def _check_images(content: torch.Tensor, style: torch.Tensor) -> None:
     for name, img in (("content", content), ("style", style)):
-        if not isinstance(img, torch.Tensor) or img.dim() != 4 or img.shape[1] != 3:
-            shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
-            raise ValueError(f"{name} must be images [B, 3, H, W] in [0, 1], got {shape}")
+        expect_shape(img, ["B", 3, "H", "W"], name, what="images", hint=" (values in [0, 1])")
     if content.shape[0] != style.shape[0]:
         raise ValueError(
             f"content and style batch sizes differ ({content.shape[0]} vs {style.shape[0]}): "

@@ -1,6 +1,6 @@
 """Utilities: seeding (``seed``), image/label-map I/O (``image_io``), tensor/array
-conversions (``convert``), the label palette (``palette``), figure grids (``figures``) and
-run provenance (``provenance``)."""
+conversions (``convert``), the label palette (``palette``), figure grids (``figures``), run
+provenance (``provenance``) and the shape contract of inputs (``shapes``)."""
 
 from maskstyle._lazy import lazy_exports
 
@@ -22,6 +22,7 @@ _EXPORTS = {
     "save_figure": ".figures",
     "SavedFigure": ".figures",
     "environment_info": ".provenance",
+    "expect_shape": ".shapes",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

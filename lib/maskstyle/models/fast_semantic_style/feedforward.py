@@ -40,6 +40,7 @@ from torch import nn
 from maskstyle.nn.gram import region_gram
 from maskstyle.nn.masks import resize_labels
 from maskstyle.nn.vgg import VGG19Features
+from maskstyle.utils.shapes import expect_shape
 
 
 def _conv(
@@ -106,9 +107,7 @@ class TransferNet(nn.Module):
         self.provenance = f"TransferNet {kind}: random init, seed {seed} - untrained"
 
     def forward(self, image: torch.Tensor, guides: torch.Tensor | None = None) -> torch.Tensor:
-        if not isinstance(image, torch.Tensor) or image.dim() != 4 or image.shape[1] != 3:
-            shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
-            raise ValueError(f"TransferNet expects images [B, 3, H, W], got {shape}")
+        expect_shape(image, ["B", 3, "H", "W"], "TransferNet's image", what="images")
         if image.shape[-1] % 4 or image.shape[-2] % 4:
             raise ValueError(
                 f"TransferNet needs H and W divisible by 4 (two stride-2 convs), got "

@@ -56,6 +56,7 @@ from maskstyle.nn.masks import check_label_map, resize_labels
 from maskstyle.nn.patch_swap import patch_swap
 from maskstyle.nn.vgg import VGG19_LAYERS, VGG19Features
 from maskstyle.nn.vgg_decoder import VGGDecoder
+from maskstyle.utils.shapes import expect_shape
 
 Method = Literal["linear", "gram", "patch_swap"]
 
@@ -80,10 +81,7 @@ def use_channels_last(module: nn.Module) -> nn.Module:
 
 
 def _check_image(image: torch.Tensor, name: str) -> None:
-    if not isinstance(image, torch.Tensor) or image.dim() != 4 or image.shape[1] != 3:
-        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
-        hint = " (a single image: add the batch axis with x[None])" if len(shape) == 3 else ""
-        raise ValueError(f"{name} must be images [B, 3, H, W] in [0, 1], got {shape}{hint}")
+    expect_shape(image, ["B", 3, "H", "W"], name, what="images", hint=" (values in [0, 1])")
 
 
 def _check_mask(image: torch.Tensor, mask: torch.Tensor, name: str) -> None:

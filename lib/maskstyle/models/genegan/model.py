@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from maskstyle.gan.discriminators import ConvDiscriminator
+from maskstyle.utils.shapes import expect_shape
 
 ENCODER_CHANNELS = (128, 256, 512)
 DECODER_CHANNELS = (512, 256)
@@ -43,11 +44,7 @@ OBJECT_FRACTION = 0.25  # 128 of 512 channels (official code: second_ratio)
 
 def check_images(x: torch.Tensor, size: int, name: str = "x") -> None:
     """``x`` must be float ``[B, 3, size, size]`` in [0, 1]; errors name the fix."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 4 or x.shape[1] != 3:
-        hint = " (a single image: add the batch axis with x[None])" if x.dim() == 3 else ""
-        raise ValueError(f"{name} must be images [B, 3, H, W], got {tuple(x.shape)}{hint}")
+    expect_shape(x, ["B", 3, "H", "W"], name, what="images")
     if tuple(x.shape[-2:]) != (size, size):
         raise ValueError(
             f"{name} is {x.shape[-2]}x{x.shape[-1]} px but this GeneGAN was built for "
@@ -200,17 +197,9 @@ class GeneGAN(nn.Module):
 
     def decode(self, background: torch.Tensor, obj: torch.Tensor) -> torch.Tensor:
         """``Decoder(A, u)``; pass ``torch.zeros_like(u)`` (or :meth:`zero_object`) for ``0``."""
-        expected_bg = (self.background_channels, self.code_size, self.code_size)
-        expected_obj = (self.object_channels, self.code_size, self.code_size)
-        if background.dim() != 4 or tuple(background.shape[1:]) != expected_bg:
-            raise ValueError(
-                f"background must be [B, {', '.join(map(str, expected_bg))}], "
-                f"got {tuple(background.shape)}"
-            )
-        if obj.dim() != 4 or tuple(obj.shape[1:]) != expected_obj:
-            raise ValueError(
-                f"obj must be [B, {', '.join(map(str, expected_obj))}], got {tuple(obj.shape)}"
-            )
+        size = self.code_size
+        expect_shape(background, ["B", self.background_channels, size, size], "background")
+        expect_shape(obj, ["B", self.object_channels, size, size], "obj")
         if obj.shape[0] != background.shape[0]:
             raise ValueError(
                 f"background has {background.shape[0]} codes but obj {obj.shape[0]}; "

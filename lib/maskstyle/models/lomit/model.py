@@ -53,6 +53,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from maskstyle.nn.highway_adain import highway_adain
+from maskstyle.utils.shapes import expect_shape
 
 STYLE_DIM = 8
 
@@ -213,9 +214,7 @@ class Decoder(nn.Module):
 
 def check_images(x: torch.Tensor, name: str, size: int | None = None) -> None:
     """``x`` must be a float ``[B, 3, H, W]`` batch (at ``size`` px if given)."""
-    if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != 3:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name} must be an RGB batch [B, 3, H, W] in [0, 1], got {shape}")
+    expect_shape(x, ["B", 3, "H", "W"], name, what="an RGB batch", hint=" (values in [0, 1])")
     if not x.dtype.is_floating_point:
         raise TypeError(f"{name} must be float in [0, 1], got {x.dtype}: use x.float() / 255")
     if size is not None and tuple(x.shape[-2:]) != (size, size):
@@ -227,9 +226,7 @@ def check_images(x: torch.Tensor, name: str, size: int | None = None) -> None:
 
 def check_mask(mask: torch.Tensor, image: torch.Tensor, name: str) -> None:
     """A user mask must be ``[B, 1, H, W]`` float at the image's size."""
-    if not isinstance(mask, torch.Tensor) or mask.dim() != 4 or mask.shape[1] != 1:
-        shape = tuple(mask.shape) if isinstance(mask, torch.Tensor) else type(mask).__name__
-        raise ValueError(f"{name} must be a soft mask [B, 1, H, W] in [0, 1], got {shape}")
+    expect_shape(mask, ["B", 1, "H", "W"], name, what="a soft mask", hint=" (values in [0, 1])")
     if mask.shape[0] != image.shape[0] or mask.shape[-2:] != image.shape[-2:]:
         raise ValueError(
             f"{name} {tuple(mask.shape)} and its image {tuple(image.shape)} differ in batch or "

@@ -104,20 +104,24 @@ def reconstruction_loss(
     fg = _check_fg(fg, output)
     bg = (~fg)[:, None].to(output.dtype)
     n = bg.flatten(1).sum(1).clamp_min(1.0)
+    # Eq. 5, background term: 1/N sum_bg ||x_B - x~||^2  -> [B]
     background = ((x_b - output).square() * bg).flatten(1).sum(1) / n
     m = fg[:, None].to(output.dtype)
     feats_a, feats_out = features(x_a * m), features(output * m)
     perceptual = torch.zeros_like(background)
     for layer in layers:
-        fa, fo = feats_a[layer], feats_out[layer]
+        fa, fo = feats_a[layer], feats_out[layer]  # [B, C_l, h_l, w_l]
         fg_l = resize_labels(fg.long(), tuple(fa.shape[-2:]))[:, None].to(fa.dtype)
-        count = fg_l.flatten(1).sum(1).clamp_min(1.0) * fa.shape[1]
+        count = fg_l.flatten(1).sum(1).clamp_min(1.0) * fa.shape[1]  # M_l C_l
+        # Eq. 5, foreground term: 1/(M_l C_l) sum_fg ||VGG_l(x_A fg) - VGG_l(x~ fg)||^2
         perceptual = perceptual + ((fa - fo).square() * fg_l).flatten(1).sum(1) / count
+    # Eq. 5: background + alpha * perceptual, averaged over the batch
     return (background + alpha * perceptual).mean()
 
 
 def cycle_loss(x_a: torch.Tensor, x_cycle: torch.Tensor) -> torch.Tensor:
     """Eq. 6: per-pixel L1 (summed over channels) between ``x_A`` and the round trip."""
+    # Eq. 6: 1/(N+M) ||x_A - LRNet(LRNet(x_A -> x_B) -> x_A)||_1
     return (x_a - x_cycle).abs().sum(1).mean()
 
 
@@ -133,8 +137,10 @@ def gradient_loss(
     output: torch.Tensor, x_a: torch.Tensor, x_b: torch.Tensor, fg: torch.Tensor
 ) -> torch.Tensor:
     """Eq. 7: L1 between the output's Laplacian and A's inside ``fg`` / B's outside."""
-    m = _check_fg(fg, output)[:, None].to(output.dtype)
+    m = _check_fg(fg, output)[:, None].to(output.dtype)  # [B, 1, H, W]
+    # Eq. 7, the target gradients: lap(x_A) * fg + lap(x_B) * bg
     target = laplacian(x_a) * m + laplacian(x_b) * (1 - m)
+    # Eq. 7: 1/(N+M) ||target - lap(x~)||_1
     return (target - laplacian(output)).abs().sum(1).mean()
 
 
@@ -154,8 +160,11 @@ def local_style_loss(
     stats_out = region_mean_std(feat_out, resize_labels(regions_out, size), num_regions)
     stats_b = region_mean_std(feat_b, resize_labels(regions_b, size), num_regions)
     both = (stats_out.present & stats_b.present)[..., None].to(feat_out.dtype)  # [B, K, 1]
+    # Eq. 8, per region k and channel c: |mu(x_B^k, c) - mu(x~^k, c)|
+    #                                    + beta |sigma(x_B^k, c) - sigma(x~^k, c)|  -> [B, K, C]
     per_channel = (stats_b.mean - stats_out.mean).abs() + beta * (stats_b.std - stats_out.std).abs()
-    k = both.flatten(1).sum(1).clamp_min(1.0)
+    k = both.flatten(1).sum(1).clamp_min(1.0)  # K: regions present in both
+    # Eq. 8: 1/(KC) sum_k sum_c, over the regions present in both
     return ((per_channel * both).flatten(1).sum(1) / (k * feat_out.shape[1])).mean()
 
 
@@ -164,6 +173,7 @@ def total_loss(terms: dict[str, torch.Tensor], weights: LossWeights = LAMBDAS) -
     missing = [name for name in weights._fields if name not in terms]
     if missing:
         raise KeyError(f"total_loss needs the terms {weights._fields}, missing {missing}")
+    # Eq. 9: lambda_1 L_rec + lambda_2 L_cycle + lambda_3 L_grad + lambda_4 L_style
     return sum(getattr(weights, name) * terms[name] for name in weights._fields)
 
 

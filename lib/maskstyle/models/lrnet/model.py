@@ -43,6 +43,7 @@ from maskstyle.models.lrnet.regions import LRNET_FACE_REGIONS, NUM_LRNET_REGIONS
 from maskstyle.nn.local_in import local_in
 from maskstyle.nn.local_reshuffle import DEFAULT_COORD_WEIGHT, coords_at, local_reshuffle
 from maskstyle.nn.masks import check_label_map, resize_labels
+from maskstyle.utils.shapes import expect_shape
 
 BRANCHES = ("localin", "reshuffle")
 ENCODER_LAYER = "relu2_1"
@@ -149,20 +150,15 @@ class LRNet(nn.Module):
         return self.encoder(images)[ENCODER_LAYER]
 
     def _check(self, x_a, x_b, regions_a, regions_b, coords_a, coords_b) -> None:
-        if x_a.dim() != 4 or x_a.shape[1] != 3 or x_a.shape != x_b.shape:
-            raise ValueError(
-                f"x_a {tuple(x_a.shape)} and x_b {tuple(x_b.shape)} must be images of one shape "
-                "[B, 3, H, W] (LRNet blends an aligned pair)"
-            )
+        pair = " (LRNet blends an aligned pair: x_a and x_b are images of one shape)"
+        dims = expect_shape(x_a, ["B", 3, "H", "W"], "x_a", what="images", hint=pair)
+        expect_shape(x_b, ["B", 3, "H", "W"], "x_b", what="images", hint=pair, dims=dims)
         if min(x_a.shape[-2:]) <= 32:
             raise ValueError(f"LRNet needs H, W > 32 (Section 5.1), got {tuple(x_a.shape[-2:])}")
         for name, regions in (("regions_a", regions_a), ("regions_b", regions_b)):
             check_label_map(regions, name)
-            if regions.shape != (x_a.shape[0], *x_a.shape[-2:]):
-                raise ValueError(
-                    f"{name} {tuple(regions.shape)} must be [B, H, W] at the image size "
-                    f"{tuple(x_a.shape[-2:])}"
-                )
+            expect_shape(regions, ["B", "H", "W"], name, what="a label map",
+                         hint=f" at the image size {tuple(x_a.shape[-2:])}", dims=dims)
             if regions.numel() and int(regions.max()) >= NUM_LRNET_REGIONS:
                 raise ValueError(
                     f"{name} holds label {int(regions.max())} but LRNet has "
@@ -172,13 +168,9 @@ class LRNet(nn.Module):
         if (coords_a is None) != (coords_b is None):
             raise ValueError("give coords for both images (coords_a and coords_b) or for neither")
         for name, coords in (("coords_a", coords_a), ("coords_b", coords_b)):
-            if coords is not None and (
-                coords.dim() != 4 or coords.shape[1] != 3 or coords.shape[-2:] != x_a.shape[-2:]
-            ):
-                raise ValueError(
-                    f"{name} {tuple(coords.shape)} must be [B, 3, H, W] unit-sphere coordinates "
-                    f"at the image size {tuple(x_a.shape[-2:])}"
-                )
+            if coords is not None:
+                expect_shape(coords, ["B", 3, "H", "W"], name, what="unit-sphere coordinates",
+                             hint=f" at the image size {tuple(x_a.shape[-2:])}", dims=dims)
 
     def foreground(
         self, regions_a: torch.Tensor, blend_regions: Sequence[int] | None = None
@@ -210,32 +202,39 @@ class LRNet(nn.Module):
         self._check(x_a, x_b, regions_a, regions_b, coords_a, coords_b)
         regions = self.blend_regions if blend_regions is None else tuple(blend_regions)
         branches = self.branches if branches is None else _check_branches(branches)
+        # 1. one shared encoder: F(x_A), F(x_B)  [B, 128, H/2, W/2]
         feats = self.encode(torch.cat([x_a, x_b]))
         feat_a, feat_b = feats[: len(x_a)], feats[len(x_a) :]
         size = tuple(feat_a.shape[-2:])
         mask_a, mask_b = resize_labels(regions_a, size), resize_labels(regions_b, size)
+        # 4. the feathered foreground a  [B, 1, H/2, W/2]
         alpha = feather_mask(self.foreground(mask_a, regions), self.feature_sigma)
         alpha = alpha.to(feat_a.dtype)
         blended = []
         if "localin" in branches:
+            # 2. LocalIN (Eq. 3): A's regions with B's same-region statistics
             new = local_in(
                 feat_a, feat_b, mask_a, mask_b, regions=regions, num_regions=NUM_LRNET_REGIONS
             )
+            # 4. F_localin = a * LocalIN(F(x_A)) + (1 - a) * F(x_B)
             blended.append(alpha * new + (1 - alpha) * feat_b)
         if "reshuffle" in branches:
+            # 3. local reshuffle (Eq. 4): A's regions rebuilt from B's same-region patches
             ca = coords_at(coords_a, size) if coords_a is not None else None
             cb = coords_at(coords_b, size) if coords_b is not None else None
             new = local_reshuffle(
                 feat_a, feat_b, mask_a, mask_b, ca, cb, self.patch_size,
                 coord_weight=self.coord_weight, regions=regions, num_regions=NUM_LRNET_REGIONS,
             )  # fmt: skip
+            # 4. F_reshuffle = a * Reshuffle(F(x_A)) + (1 - a) * F(x_B)
             blended.append(alpha * new + (1 - alpha) * feat_b)
         if len(blended) == 1:  # ablations (a)/(b): concatenate the branch with its copy
             blended = blended * 2
+        # 5. concatenate (256 channels) and decode to RGB  [B, 3, H, W]
         decoded = self.decoder(torch.cat(blended, dim=1))
         if not self.composite:
             return decoded
-        # Eq. 5 asks the background to be B's: paste the decoded face into B with the same
+        # 6. Eq. 5 asks the background to be B's: paste the decoded face into B with the same
         # feathered mask, at image resolution (sigma in image px = 2 x the feature sigma)
         fg = self.foreground(regions_a, regions)
         alpha_img = feather_mask(fg, 2 * self.feature_sigma).to(decoded.dtype)
