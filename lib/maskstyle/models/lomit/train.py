@@ -75,6 +75,7 @@ from maskstyle.models.lomit.losses import (
     lr_factor,
 )
 from maskstyle.models.lomit.model import LOMIT, LOMITConfig
+from maskstyle.train.config_cli import add_config_arguments, config_from_args
 
 CLS_TRUNKS = ("shared", "separate", "normalised")
 
@@ -493,18 +494,6 @@ def _weights_line(config: TrainConfig, steps: int) -> str:
             f"{config.profile} profile")
 
 
-def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per :class:`TrainConfig` field (``--no-<flag>`` for booleans)."""
-    for f in dataclasses.fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type in ("bool", bool):
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
-                                default=f.default)  # fmt: skip
-        else:  # int, float, str, or one of them "| None" (default None)
-            kind = {"int": int, "float": float, "str": str}[str(f.type).removesuffix(" | None")]
-            parser.add_argument(flag, dest=f.name, type=kind, default=f.default)
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train LOMIT (or the global AdaIN baseline).")
     parser.add_argument("--steps", type=int, required=True, help="D updates (G: every g_every)")
@@ -521,7 +510,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=0,
                         help="torch CPU threads (0: torch's default); 1 avoids OpenMP spinning "
                              "when small networks share a loaded CPU")  # fmt: skip
-    _add_config_arguments(parser)
+    add_config_arguments(parser, TrainConfig)  # one flag per field (--no-<flag> for booleans)
     return parser.parse_args(argv)
 
 
@@ -530,8 +519,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    config = config_from_args(TrainConfig, args)
     model, _, history = train_lomit(
         config, args.steps, args.out, log_every=args.log_every,
         checkpoint_every=args.checkpoint_every, progress=not args.no_progress,

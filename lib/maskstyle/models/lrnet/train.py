@@ -14,6 +14,9 @@ Command line (single process, or ``torchrun``: decoder gradients are averaged ov
 
     python -m maskstyle.models.lrnet.train --steps 200 --out runs/lrnet/train --size 64
 
+Everything that defines a run is one :class:`LRNetTrainConfig`: its fields are the command
+line's flags (:func:`parse_args`), its :meth:`~LRNetTrainConfig.settings` what the checkpoints
+store and a resume compares, and :func:`training_args` builds the flags from the same fields.
 ``--data-root DIR`` trains on real pairs instead of the face world (FPB layout or
 CelebAMask-HQ, :func:`~maskstyle.models.lrnet.real_data.lrnet_pairs`).
 
@@ -27,18 +30,66 @@ import argparse
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from maskstyle.models.lrnet.data import collate_pairs
 from maskstyle.models.lrnet.losses import LAMBDAS, PERCEPTUAL_LAYERS, LossWeights, lrnet_losses
-from maskstyle.models.lrnet.model import BRANCHES, LRNet
+from maskstyle.models.lrnet.model import BRANCHES, LRNet, _check_branches
+from maskstyle.train.config_cli import add_config_arguments, config_argv, config_from_args
 from maskstyle.train.settings import read_run_summary
 
 LEARNING_RATE = 1e-4
 BATCH_SIZE = 1
+
+
+@dataclass(frozen=True)
+class LRNetTrainConfig:
+    """Everything that defines a trained LRNet: the run's settings, its command line
+    (:func:`parse_args`), what its checkpoints store and what a resume compares."""
+
+    size: int = 64  # image side in px (Sec. 5.1 trains at 256)
+    pairs: int = 100  # face-world or CelebAMask-HQ pairs (70% train)
+    data_root: str | None = None  # FPB or CelebAMask-HQ copy (None: the face world)
+    dataset: str = "auto"  # auto | face_world | fpb | celebamask_hq (with data_root)
+    fpb_pairs: str | None = None  # FPB-algorithm pairs (save_generated_pairs) mixed in
+    branches: tuple[str, ...] = BRANCHES  # Sec. 5.2: ("localin",) = (a), ("reshuffle",) = (b)
+    use_coords: bool = True  # Sec. 4.3: match patches with 3D coordinates too
+    composite: bool = True  # paste the decoded face into x_B (our reading of Eq. 5)
+    decoder_width: int = 128  # the "deconvolution layers" (Fig. 6): first conv's width
+    decoder_depth: int = 1  # 3x3 conv blocks before the upsampling
+    weights: str = "random"  # the frozen VGG19 encoder: random | imagenet | a path
+    lr: float = LEARNING_RATE  # Sec. 5.1: Adam, 1e-4
+    batch_size: int = BATCH_SIZE  # Sec. 5.1: 1
+    seed: int = 0
+    profile: str = "unspecified"  # which workbook profile asked for this run
+
+    def __post_init__(self) -> None:
+        """Normalise what notebooks pass (paths, lists) and reject unusable branches."""
+        object.__setattr__(self, "branches", _check_branches(self.branches))
+        for name in ("data_root", "fpb_pairs"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, str(value))
+
+    def settings(self) -> dict[str, Any]:
+        """The settings dict the checkpoints carry (the loss weights of Eq. 9 included)."""
+        fields = asdict(self)
+        return {
+            "branches": list(self.branches),
+            "composite": self.composite,
+            "decoder_width": self.decoder_width,
+            "decoder_depth": self.decoder_depth,
+            "encoder_weights": self.weights,
+            "use_coords": self.use_coords,
+            **{k: fields[k] for k in ("size", "pairs", "data_root", "dataset", "fpb_pairs")},
+            "loss_weights": list(LAMBDAS),
+            **{k: fields[k] for k in ("lr", "batch_size", "seed", "profile")},
+        }
 
 
 def build_lrnet(
@@ -72,7 +123,7 @@ def train_lrnet(
 
     ``dataset`` yields :class:`~maskstyle.models.lrnet.data.FaceWorldBlendPairs` samples.
     Resumes from ``out_dir/checkpoints`` if a run is already there and its ``settings``
-    (everything that defines the model, :func:`lrnet_settings`) match; ``fresh=True``
+    (everything that defines the model, :meth:`LRNetTrainConfig.settings`) match; ``fresh=True``
     starts over.
     """
     from maskstyle.train import ResumableLoader, ResumableSampler, Trainer
@@ -136,29 +187,6 @@ def train_lrnet(
     return history
 
 
-def lrnet_settings(args: argparse.Namespace, branches: Sequence[str]) -> dict:
-    """Everything that defines a trained LRNet (architecture, data, losses, optimiser, seed,
-    profile): what its checkpoints carry and what a notebook that loads it checks."""
-    return {
-        "branches": list(branches),
-        "composite": not args.no_composite,
-        "decoder_width": args.decoder_width,
-        "decoder_depth": args.decoder_depth,
-        "encoder_weights": args.weights,
-        "use_coords": not args.no_coords,
-        "size": args.size,
-        "pairs": args.pairs,
-        "data_root": None if args.data_root is None else str(args.data_root),
-        "dataset": args.dataset,
-        "fpb_pairs": None if args.fpb_pairs is None else str(args.fpb_pairs),
-        "loss_weights": list(LAMBDAS),
-        "lr": args.lr,
-        "batch_size": args.batch_size,
-        "seed": args.seed,
-        "profile": args.profile,
-    }
-
-
 def load_trained_lrnet(
     out_dir: str | os.PathLike,
     device: str | torch.device = "cpu",
@@ -166,8 +194,8 @@ def load_trained_lrnet(
 ) -> LRNet:
     """Rebuild the LRNet a :func:`main` run saved in ``out_dir`` (summary + decoder.pt).
 
-    ``expected``: settings the caller needs (a subset of :func:`lrnet_settings`), checked
-    by :func:`maskstyle.train.check_settings` (a difference raises
+    ``expected``: settings the caller needs (a subset of :meth:`LRNetTrainConfig.settings`),
+    checked by :func:`maskstyle.train.check_settings` (a difference raises
     :class:`~maskstyle.train.SettingsMismatch` naming the keys and the fix).
     """
     out_dir = Path(out_dir)
@@ -192,77 +220,32 @@ def load_trained_lrnet(
 
 
 def training_args(
-    out: str | os.PathLike,
-    steps: int,
-    *,
-    size: int,
-    pairs: int,
-    branches: Sequence[str] = BRANCHES,
-    weights: str = "random",
-    lr: float = LEARNING_RATE,
-    batch_size: int = BATCH_SIZE,
-    seed: int = 0,
-    decoder_depth: int = 1,
-    profile: str = "unspecified",
-    use_coords: bool = True,
-    composite: bool = True,
-    fpb_pairs: str | os.PathLike | None = None,
-    fresh: bool = False,
-    data_root: str | os.PathLike | None = None,
+    out: str | os.PathLike, steps: int, *, fresh: bool = False, **config: Any
 ) -> list[str]:
     """The ``python -m maskstyle.models.lrnet.train`` arguments of one model folder (what
-    notebooks pass to ``workbook.launch_training``): about 200 history rows and 4
-    checkpoints per run."""
+    notebooks pass to ``workbook.launch_training``): ``config`` holds
+    :class:`LRNetTrainConfig` fields (checked here, before a process starts); about 200
+    history rows and 4 checkpoints per run."""
     args = [
-        "--steps", steps, "--out", out, "--size", size, "--pairs", pairs,
-        "--branches", ",".join(branches), "--weights", weights, "--lr", lr,
-        "--batch-size", batch_size, "--seed", seed, "--decoder-depth", decoder_depth,
-        "--profile", profile, "--log-every", max(1, steps // 200),
+        "--steps", steps, "--out", out, "--log-every", max(1, steps // 200),
         "--checkpoint-every", max(1, steps // 4),
+        *config_argv(LRNetTrainConfig(**config)),
     ]  # fmt: skip
-    args += [] if use_coords else ["--no-coords"]
-    args += [] if composite else ["--no-composite"]
-    args += ["--fpb-pairs", fpb_pairs] if fpb_pairs is not None else []
     args += ["--fresh"] if fresh else []
-    args += ["--data-root", data_root] if data_root is not None else []
     return [str(a) for a in args]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The run's length and logging, then one flag per :class:`LRNetTrainConfig` field
+    (``--no-coords`` is ``--no-use-coords``)."""
     parser = argparse.ArgumentParser(description="Train LRNet on blend pairs.")
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--size", type=int, default=64, help="image size (px)")
-    parser.add_argument(
-        "--pairs", type=int, default=100, help="face-world or CelebAMask-HQ pairs (70%% train)"
-    )
-    parser.add_argument(
-        "--data-root", default=None, help="FPB or CelebAMask-HQ copy (default: the face world)"
-    )
-    parser.add_argument(
-        "--dataset", default="auto", help="auto|face_world|fpb|celebamask_hq (with --data-root)"
-    )
-    parser.add_argument("--branches", default="localin,reshuffle")
-    parser.add_argument("--no-coords", action="store_true", help="match without 3D coords")
-    parser.add_argument("--weights", default="random", help="VGG19: random|imagenet|path")
-    parser.add_argument("--lr", type=float, default=LEARNING_RATE)
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--checkpoint-every", type=int, default=1000)
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument(
-        "--no-composite", action="store_true",
-        help="return the decoder's whole image (default: paste the face into B, Eq. 5)",
-    )  # fmt: skip
-    parser.add_argument("--decoder-width", type=int, default=128)
-    parser.add_argument("--decoder-depth", type=int, default=1)
-    parser.add_argument(
-        "--fpb-pairs", type=Path, default=None,
-        help="FPB-algorithm pairs (save_generated_pairs) mixed into the training pairs",
-    )  # fmt: skip
-    parser.add_argument("--profile", default="unspecified", help="workbook profile (recorded)")
     parser.add_argument("--fresh", action="store_true", help="start over, ignore checkpoints")
+    add_config_arguments(parser, LRNetTrainConfig, aliases={"use_coords": ["--no-coords"]})
     return parser.parse_args(argv)
 
 
@@ -273,47 +256,47 @@ def main(argv: list[str] | None = None) -> dict | None:
     from maskstyle.utils.seed import seed_everything
 
     args = parse_args(argv)
+    config = config_from_args(LRNetTrainConfig, args)
     context = init_distributed()
     try:
-        seed_everything(args.seed)
-        branches = tuple(b.strip() for b in args.branches.split(",") if b.strip())
+        seed_everything(config.seed)
         model = build_lrnet(
-            args.weights, args.seed, branches, composite=not args.no_composite,
-            decoder_width=args.decoder_width, decoder_depth=args.decoder_depth,
+            config.weights, config.seed, config.branches, composite=config.composite,
+            decoder_width=config.decoder_width, decoder_depth=config.decoder_depth,
         )  # fmt: skip
         dataset = lrnet_pairs(
-            args.data_root, args.pairs, args.size, args.seed, "train", args.dataset,
-            coords="none" if args.no_coords else "mesh",
+            config.data_root, config.pairs, config.size, config.seed, "train", config.dataset,
+            coords="mesh" if config.use_coords else "none",
         )  # fmt: skip
-        if args.fpb_pairs is not None:
+        if config.fpb_pairs is not None:
             from torch.utils.data import ConcatDataset
 
             from maskstyle.models.lrnet.data import GeneratedPairs
 
-            generated = GeneratedPairs(args.fpb_pairs, args.size)
+            generated = GeneratedPairs(config.fpb_pairs, config.size)
             provenance = f"{dataset.provenance} + {generated.provenance}"
             dataset = ConcatDataset([dataset, generated])
             dataset.provenance = provenance
-        settings = lrnet_settings(args, branches)
+        settings = config.settings()
         history = train_lrnet(
-            model, dataset, args.steps, args.out, lr=args.lr, batch_size=args.batch_size,
-            seed=args.seed, use_coords=not args.no_coords, log_every=args.log_every,
+            model, dataset, args.steps, args.out, lr=config.lr, batch_size=config.batch_size,
+            seed=config.seed, use_coords=config.use_coords, log_every=args.log_every,
             checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
             device=context.device, settings=settings, fresh=args.fresh,
         )  # fmt: skip
         if not is_main_process():
             return None
         frame = history.to_frame()
-        summary = {
+        summary = {  # settings, plus the keys load_trained_lrnet reads at the top level
             "settings": settings,
             "steps": args.steps,
-            "seed": args.seed,
-            "branches": list(branches),
-            "use_coords": not args.no_coords,
-            "encoder_weights": args.weights,
-            "size": args.size,
-            "pairs": args.pairs,
-            "data_root": args.data_root,
+            "seed": config.seed,
+            "branches": list(config.branches),
+            "use_coords": config.use_coords,
+            "encoder_weights": config.weights,
+            "size": config.size,
+            "pairs": config.pairs,
+            "data_root": config.data_root,
             "data": dataset.provenance,
             "weights": model.provenance["decoder"] + "; encoder " + model.provenance["encoder"],
             "final": {
