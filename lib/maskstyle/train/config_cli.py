@@ -6,7 +6,8 @@ is what the checkpoints and the run summary store and what a resume compares.
 - :func:`add_config_arguments` - one ``--field-name`` per field: ``int``/``float``/``str``
   (optionally ``| None``), booleans as ``--flag/--no-flag``, ``tuple[str, ...]`` as a
   comma-separated list;
-- :func:`config_from_args` - the config back from the parsed namespace;
+- :func:`config_from_args` - the config back from the parsed namespace
+  (:func:`config_from_mapping`: from a run's stored settings);
 - :func:`config_argv` - the flags that rebuild a config (what a notebook passes to
   ``workbook.launch_training``).
 """
@@ -78,10 +79,16 @@ def add_config_arguments(
             )
 
 
+def config_from_mapping(config_cls: type[C], values: Mapping[str, Any]) -> C:
+    """The ``config_cls`` instance of ``values`` (e.g. a run's stored settings; keys that are
+    not fields are ignored, missing fields take their defaults)."""
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return config_cls(**{k: v for k, v in values.items() if k in names})
+
+
 def config_from_args(config_cls: type[C], args: argparse.Namespace) -> C:
     """The ``config_cls`` instance of the parsed ``args`` (other attributes are ignored)."""
-    names = {f.name for f in dataclasses.fields(config_cls)}
-    return config_cls(**{k: v for k, v in vars(args).items() if k in names})
+    return config_from_mapping(config_cls, vars(args))
 
 
 def config_argv(config: Any) -> list[str]:

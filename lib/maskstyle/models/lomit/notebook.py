@@ -15,6 +15,7 @@ import torch
 
 from maskstyle.models.lomit.model import LOMIT
 from maskstyle.models.lomit.train import TrainConfig
+from maskstyle.train.config_cli import config_argv
 
 # the notebooks plot these terms of the loss history
 D_TERMS = ("d_wasserstein", "d_gp", "d_cls_real")
@@ -42,14 +43,7 @@ def train_args(config: TrainConfig, steps: int, out: str | os.PathLike, *, log_e
             "--threads", str(threads)]  # fmt: skip
     if branch_from is not None:
         args += ["--branch-from", str(branch_from)]
-    for f in dataclasses.fields(TrainConfig):
-        value = getattr(config, f.name)
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(value, bool):
-            args.append(flag if value else "--no-" + f.name.replace("_", "-"))
-        elif value is not None:
-            args += [flag, str(value)]
-    return args
+    return args + config_argv(config)
 
 
 def run_training(config: TrainConfig, steps: int, run_dir: str | os.PathLike,

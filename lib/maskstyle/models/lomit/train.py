@@ -51,7 +51,6 @@ rebuilds the trained networks.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import warnings
@@ -75,7 +74,11 @@ from maskstyle.models.lomit.losses import (
     lr_factor,
 )
 from maskstyle.models.lomit.model import LOMIT, LOMITConfig
-from maskstyle.train.config_cli import add_config_arguments, config_from_args
+from maskstyle.train.config_cli import (
+    add_config_arguments,
+    config_from_args,
+    config_from_mapping,
+)
 
 CLS_TRUNKS = ("shared", "separate", "normalised")
 
@@ -467,8 +470,7 @@ def load_trained(
     settings = check_settings(out_dir, expected) if expected else read_settings(out_dir)
     if settings is None:
         raise FileNotFoundError(f"{out_dir} has no recorded settings: train it first")
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in settings.items() if k in fields})
+    config = config_from_mapping(TrainConfig, settings)
     model = LOMIT(config.model_config())
     resumed = load_checkpoint(_newest_checkpoint(out_dir), {"lomit": model}, restore_rng=False)
     return model.to(device).eval(), config, resumed.step

@@ -52,7 +52,8 @@ DEFAULT_FEATURE_SIGMA = 1.0
 """Feathering of the foreground mask, in feature pixels (= 2 image pixels; paper: unstated)."""
 
 
-def _check_branches(branches: Sequence[str]) -> tuple[str, ...]:
+def check_branches(branches: Sequence[str]) -> tuple[str, ...]:
+    """``branches`` as a tuple: a non-empty subset of :data:`BRANCHES` without repeats."""
     branches = tuple(branches)
     if not branches or set(branches) - set(BRANCHES) or len(set(branches)) != len(branches):
         raise ValueError(f"branches must be a non-empty subset of {BRANCHES}, got {branches}")
@@ -116,7 +117,7 @@ class LRNet(nn.Module):
         decoder_depth: int = 1,
     ) -> None:
         super().__init__()
-        branches = _check_branches(branches)
+        branches = check_branches(branches)
         if encoder is None:
             from maskstyle.nn.vgg import VGG19Features
 
@@ -201,7 +202,7 @@ class LRNet(nn.Module):
         """
         self._check(x_a, x_b, regions_a, regions_b, coords_a, coords_b)
         regions = self.blend_regions if blend_regions is None else tuple(blend_regions)
-        branches = self.branches if branches is None else _check_branches(branches)
+        branches = self.branches if branches is None else check_branches(branches)
         # 1. one shared encoder: F(x_A), F(x_B)  [B, 128, H/2, W/2]
         feats = self.encode(torch.cat([x_a, x_b]))
         feat_a, feat_b = feats[: len(x_a)], feats[len(x_a) :]

@@ -30,7 +30,7 @@ import argparse
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from maskstyle.models.lrnet.data import collate_pairs
 from maskstyle.models.lrnet.losses import LAMBDAS, PERCEPTUAL_LAYERS, LossWeights, lrnet_losses
-from maskstyle.models.lrnet.model import BRANCHES, LRNet, _check_branches
+from maskstyle.models.lrnet.model import BRANCHES, LRNet, check_branches
 from maskstyle.train.config_cli import add_config_arguments, config_argv, config_from_args
 from maskstyle.train.settings import read_run_summary
 
@@ -70,7 +70,7 @@ class LRNetTrainConfig:
 
     def __post_init__(self) -> None:
         """Normalise what notebooks pass (paths, lists) and reject unusable branches."""
-        object.__setattr__(self, "branches", _check_branches(self.branches))
+        object.__setattr__(self, "branches", check_branches(self.branches))
         for name in ("data_root", "fpb_pairs"):
             value = getattr(self, name)
             if value is not None:
@@ -78,7 +78,6 @@ class LRNetTrainConfig:
 
     def settings(self) -> dict[str, Any]:
         """The settings dict the checkpoints carry (the loss weights of Eq. 9 included)."""
-        fields = asdict(self)
         return {
             "branches": list(self.branches),
             "composite": self.composite,
@@ -86,9 +85,16 @@ class LRNetTrainConfig:
             "decoder_depth": self.decoder_depth,
             "encoder_weights": self.weights,
             "use_coords": self.use_coords,
-            **{k: fields[k] for k in ("size", "pairs", "data_root", "dataset", "fpb_pairs")},
+            "size": self.size,
+            "pairs": self.pairs,
+            "data_root": self.data_root,
+            "dataset": self.dataset,
+            "fpb_pairs": self.fpb_pairs,
             "loss_weights": list(LAMBDAS),
-            **{k: fields[k] for k in ("lr", "batch_size", "seed", "profile")},
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "profile": self.profile,
         }
 
 
