@@ -97,3 +97,18 @@ def test_seed_everything_is_reproducible_and_restorable():
     with pytest.raises(ValueError, match="non-negative int"):
         seed_everything(-1)
     torch.use_deterministic_algorithms(False)
+
+
+def test_check_image_label_map_names_size_and_label_problems():
+    from maskstyle.nn.masks import check_image_label_map
+
+    image = torch.zeros(2, 3, 8, 8)
+    check_image_label_map(image, torch.zeros(2, 8, 8, dtype=torch.long))
+    with pytest.raises(ValueError, match="at image resolution"):
+        check_image_label_map(image, torch.zeros(2, 4, 4, dtype=torch.long), "content_mask")
+    with pytest.raises(ValueError, match="at image resolution"):
+        check_image_label_map(image, torch.zeros(1, 8, 8, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"negative labels \(-1\)"):
+        check_image_label_map(image, torch.full((2, 8, 8), -1, dtype=torch.long))
+    with pytest.raises(TypeError, match="integer labels"):
+        check_image_label_map(image, torch.zeros(2, 8, 8))

@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 
 from maskstyle.nn.gram import gram_matrix, region_gram
-from maskstyle.nn.masks import check_label_map, resize_labels
+from maskstyle.nn.masks import check_image_label_map, resize_labels
 from maskstyle.nn.vgg import VGG19Features
 from maskstyle.utils.shapes import expect_shape
 
@@ -76,17 +76,6 @@ def _check_images(content: torch.Tensor, style: torch.Tensor) -> None:
             f"content and style batch sizes differ ({content.shape[0]} vs {style.shape[0]}): "
             "pair every content image with one style image"
         )
-
-
-def _check_mask(image: torch.Tensor, mask: torch.Tensor, name: str) -> None:
-    check_label_map(mask, name)
-    if mask.shape != (image.shape[0], *image.shape[-2:]):
-        raise ValueError(
-            f"{name} has shape {tuple(mask.shape)} but its image is {tuple(image.shape)}: "
-            "give the label map at image resolution [B, H, W] (it is resized to each layer)"
-        )
-    if mask.numel() and int(mask.min()) < 0:
-        raise ValueError(f"{name} holds negative labels ({int(mask.min())}); labels are >= 0")
 
 
 class GuidedStyleLoss:
@@ -214,8 +203,8 @@ class GatysLoss:
         self.content_targets = {layer: content_feats[layer] for layer in self.content_layers}
         self.style_terms: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {}
         if content_mask is not None:
-            _check_mask(content, content_mask, "content_mask")
-            _check_mask(style, style_mask, "style_mask")
+            check_image_label_map(content, content_mask, "content_mask")
+            check_image_label_map(style, style_mask, "style_mask")
             num_regions = int(max(content_mask.max(), style_mask.max())) + 1
             for layer in self.style_layers:
                 s_feat = style_feats[layer]

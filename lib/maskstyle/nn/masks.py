@@ -32,6 +32,20 @@ def check_label_map(mask: torch.Tensor, name: str = "mask", batch: bool = True) 
         )
 
 
+def check_image_label_map(image: torch.Tensor, mask: torch.Tensor, name: str = "mask") -> None:
+    """Raise a clear error unless ``mask`` is an integer label map ``[B, H, W]`` with
+    ``image``'s batch and size and no negative labels (the masks of the style losses and
+    feature reconstructions, which resize it to each layer)."""
+    check_label_map(mask, name)
+    if mask.shape != (image.shape[0], *image.shape[-2:]):
+        raise ValueError(
+            f"{name} has shape {tuple(mask.shape)} but its image is {tuple(image.shape)}: "
+            "give the label map at image resolution [B, H, W] (it is resized to each layer)"
+        )
+    if mask.numel() and int(mask.min()) < 0:
+        raise ValueError(f"{name} holds negative labels ({int(mask.min())}); labels are >= 0")
+
+
 def resize_labels(mask: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
     """Resize an int label map ``[B, H, W]`` (or ``[H, W]``) to ``size`` by nearest neighbour.
 

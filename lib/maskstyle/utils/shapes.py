@@ -8,7 +8,7 @@ after that, within one spec and across calls that share a ``dims`` dict::
     dims = expect_shape(image, ["B", 3, "H", "W"], "image", what="images")
     expect_shape(mask, ["B", 1, "H", "W"], "mask", dims=dims)  # same B, H, W as the image
 
-The message says what was expected (``image must be images [B, 3, H, W], got (3, 64, 64)``)
+The message says what was expected (``image must be images [B, 3, H, W], got shape (3, 64, 64)``)
 and adds a hint for the two commonest mistakes: a single image without its batch axis and a
 channels-last layout.
 """

@@ -52,7 +52,7 @@ from maskstyle.nn.feature_reconstruction import (
     reconstruct_gram,
     reconstruct_linear,
 )
-from maskstyle.nn.masks import check_label_map, resize_labels
+from maskstyle.nn.masks import check_image_label_map, resize_labels
 from maskstyle.nn.patch_swap import patch_swap
 from maskstyle.nn.vgg import VGG19_LAYERS, VGG19Features
 from maskstyle.nn.vgg_decoder import VGGDecoder
@@ -82,15 +82,6 @@ def use_channels_last(module: nn.Module) -> nn.Module:
 
 def _check_image(image: torch.Tensor, name: str) -> None:
     expect_shape(image, ["B", 3, "H", "W"], name, what="images", hint=" (values in [0, 1])")
-
-
-def _check_mask(image: torch.Tensor, mask: torch.Tensor, name: str) -> None:
-    check_label_map(mask, name)
-    if mask.shape != (image.shape[0], *image.shape[-2:]):
-        raise ValueError(
-            f"{name} has shape {tuple(mask.shape)} but its image is {tuple(image.shape)}: "
-            "give the label map [B, H, W] at image resolution (it is resized to each layer)"
-        )
 
 
 class FastSemanticStyleTransfer(nn.Module):
@@ -250,8 +241,8 @@ class FastSemanticStyleTransfer(nn.Module):
         if (content_mask is None) != (style_mask is None):
             raise ValueError("give both content_mask and style_mask or neither (one region)")
         if content_mask is not None:
-            _check_mask(content, content_mask, "content_mask")
-            _check_mask(style, style_mask, "style_mask")
+            check_image_label_map(content, content_mask, "content_mask")
+            check_image_label_map(style, style_mask, "style_mask")
         if layers is None:
             layers = (min(self.decoders, key=lambda name: VGG19Features.downsampling(name)),)
         elif isinstance(layers, str):
